@@ -1,0 +1,57 @@
+# The README's commands. CI calls `make test` through .ci/run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+SAMPLE_PROMPT ?= compute shader that doubles every element of a buffer
+
+.PHONY: run test install install-dev system-deps lint typecheck unit e2e-nvim e2e-vscode vsix bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## The main job on the shipped defaults: validate the example shaders, then write WGSL for a prompt.
+run: install
+	$(BIN)/tiny-agent-trainer validate examples/*.wgsl
+	$(BIN)/tiny-agent-trainer generate --prompt "$(SAMPLE_PROMPT)"
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+## Every test: lint, types, unit, language-server and end-to-end (real Neovim, real VS Code).
+test: install-dev system-deps lint typecheck
+	$(BIN)/pytest
+
+e2e-nvim: install-dev system-deps
+	$(BIN)/pytest tests/e2e/test_neovim.py
+
+e2e-vscode: install-dev system-deps
+	$(BIN)/pytest tests/e2e/test_vscode.py
+
+vsix:
+	$(MAKE) -C vscode-extension vsix
+
+bench: install
+	$(BIN)/python benchmarks/validate_bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The WGSL language server: LSP in, engine calls out."""
