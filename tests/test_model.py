@@ -1,0 +1,118 @@
+"""The transformer: cached decoding matches teacher forcing, beams reorder, weights round-trip."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.model import (
+    ModelConfig,
+    ModelLoadError,
+    Seq2SeqTransformer,
+    greedy_decode,
+    load_weights,
+    save_weights,
+)
+
+
+def tiny_model(seed: int = 0, dropout: float = 0.0) -> Seq2SeqTransformer:
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        src_vocab_size=40,
+        tgt_vocab_size=50,
+        d_model=32,
+        nhead=4,
+        num_layers=2,
+        dim_feedforward=64,
+        dropout=dropout,
+        max_seq_len=32,
+    )
+    return Seq2SeqTransformer(cfg).eval()
+
+
+def test_cached_decoding_gives_the_teacher_forced_logits() -> None:
+    model = tiny_model()
+    src = torch.randint(1, 40, (3, 7))
+    src[0, 4:] = 0  # a padded prompt must not change the result of the others
+    tgt = torch.randint(1, 50, (3, 10))
+    full = model(src, tgt)
+    memory = model.encode(src)
+    cache = None
+    steps = []
+    for t in range(tgt.shape[1]):
+        logits, cache = model.decode_step(tgt[:, t], memory, cache)
+        steps.append(logits)
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-5, rtol=1e-4)
+
+
+def test_padding_a_prompt_does_not_change_its_output() -> None:
+    model = tiny_model()
+    src = torch.randint(1, 40, (1, 5))
+    padded = torch.cat([src, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    tgt = torch.randint(1, 50, (1, 6))
+    torch.testing.assert_close(model(src, tgt), model(padded, tgt), atol=1e-5, rtol=1e-4)
+
+
+def test_reordered_cache_follows_the_chosen_beams() -> None:
+    model = tiny_model()
+    src = torch.randint(1, 40, (2, 6))
+    tgt = torch.randint(1, 50, (2, 5))
+    memory = model.encode(src)
+    cache = None
+    for t in range(4):
+        _, cache = model.decode_step(tgt[:, t], memory, cache)
+    assert cache is not None
+    swapped = torch.tensor([1, 0])
+    logits, _ = model.decode_step(
+        tgt[swapped, 4], memory.index_select(swapped), cache.reorder(swapped)
+    )
+    expected = model(src[swapped], tgt[swapped])[:, 4]
+    torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_greedy_decode_stops_at_eos_and_respects_the_limit() -> None:
+    model = tiny_model()
+    src = torch.randint(1, 40, (2, 5))
+    out = greedy_decode(model, src, sos_id=2, eos_id=3, max_new_tokens=7)
+    assert len(out) == 2
+    assert all(len(seq) <= 7 and 3 not in seq for seq in out)
+
+
+def test_weight_tying_shares_the_decoder_embedding_and_head() -> None:
+    model = tiny_model()
+    assert model.head.weight.data_ptr() == model.tgt_embed.weight.data_ptr()
+
+
+def test_weights_round_trip_through_safetensors(tmp_path: Path) -> None:
+    model = tiny_model(seed=3)
+    path = tmp_path / "model.safetensors"
+    save_weights(path, model)
+    again = load_weights(path).eval()
+    src = torch.randint(1, 40, (2, 5))
+    tgt = torch.randint(1, 50, (2, 4))
+    torch.testing.assert_close(again(src, tgt), model(src, tgt))
+    assert again.head.weight.data_ptr() == again.tgt_embed.weight.data_ptr()
+
+
+def test_corrupt_weights_are_refused_with_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    save_weights(path, tiny_model())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match=r"model\.safetensors.*corrupt"):
+        load_weights(path)
+
+
+def test_a_pickle_in_place_of_the_weights_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps({"weight": [1.0, 2.0]}))
+    with pytest.raises(ModelLoadError, match="pickled checkpoints are refused"):
+        load_weights(path)
+
+
+def test_head_count_must_divide_the_width() -> None:
+    with pytest.raises(ValueError, match="divisible"):
+        ModelConfig(src_vocab_size=5, tgt_vocab_size=5, d_model=30, nhead=4)
