@@ -1,0 +1,422 @@
+"""Plain-English prompt -> WGSL that naga accepts, or an honest "none of them was valid".
+
+:class:`Generator` wraps either a trained model directory (``data/models/default`` when no path
+is given) or the chromatic templates (``"dummy"``). With a model it decodes several candidates
+with beam search over the cached decoder, validates them with naga in score order and returns
+the best-scoring valid one. When no candidate is valid the best one comes back with
+``valid=False`` and naga's diagnostics: the caller decides what to show, nothing pretends.
+
+Decoding is built for a 2-core CPU: one prompt at a time, beams as a batch, no autograd, a
+fixed small number of torch threads, and a per-step loop that touches Python objects only for
+the few candidate tokens it keeps. ``should_stop`` is polled between decoding steps so that an
+editor can cancel a completion that is no longer wanted.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.fit import fit_to_context
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.model import LoadedModel, Seq2SeqTransformer
+    from engine.validator import Diagnostic, ValidationResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "default"
+DUMMY_MODEL = "dummy"
+
+DEFAULT_BEAM_SIZE = 4
+DEFAULT_MAX_NEW_TOKENS = 384
+DEFAULT_LENGTH_PENALTY = 0.6
+_TORCH_THREADS = 1
+
+
+class GenerationCancelled(Exception):
+    """``should_stop`` returned True between two decoding steps."""
+
+
+def _model_load_error() -> type[Exception]:
+    from engine.model import ModelLoadError
+
+    return ModelLoadError
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The ``[generation]`` table: beam size, token budget, GNMT length penalty ``alpha``."""
+
+    beam_size: int = DEFAULT_BEAM_SIZE
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    length_penalty: float = DEFAULT_LENGTH_PENALTY
+
+    @classmethod
+    def from_model_dir(cls, directory: Path) -> GenerationSettings:
+        """Read ``[generation]`` from the model's ``config.toml``; defaults where absent."""
+        import tomllib
+
+        path = directory / "config.toml"
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("generation", {})
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return cls()
+        if not isinstance(table, dict):
+            return cls()
+        out = cls()
+        try:
+            return cls(
+                beam_size=max(1, int(table.get("beam_size", out.beam_size))),
+                max_new_tokens=max(1, int(table.get("max_new_tokens", out.max_new_tokens))),
+                length_penalty=float(table.get("length_penalty", out.length_penalty)),
+            )
+        except (TypeError, ValueError):
+            return out
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """The chosen code. ``valid`` is naga's verdict on ``code`` as returned (after fitting);
+    ``diagnostics`` are naga's when invalid. ``source`` is ``"model"`` or ``"template"``.
+    ``rank`` is the chosen candidate's place in score order and ``candidates`` how many were
+    decoded (1 for greedy and templates)."""
+
+    code: str
+    valid: bool
+    diagnostics: tuple[Diagnostic, ...]
+    source: str
+    rank: int = 0
+    candidates: int = 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A decoded sequence: WGSL token ids (no sos/eos), the summed log-probability, the
+    length-normalised score used for ranking, and whether it ended with ``eos``."""
+
+    ids: tuple[int, ...]
+    log_prob: float
+    score: float
+    finished: bool
+
+
+def length_normalised(log_prob: float, length: int, alpha: float) -> float:
+    """GNMT length penalty: ``log_prob / ((5 + length) / 6) ** alpha``; alpha 0 = raw sum."""
+    return log_prob / float(((5.0 + length) / 6.0) ** alpha)
+
+
+def choose_valid(
+    codes: Sequence[str], validate: Callable[[str], ValidationResult]
+) -> tuple[int, ValidationResult]:
+    """Index and verdict of the first valid code in ``codes`` (best first); when none is valid,
+    index 0 with its own verdict. Validation stops at the first valid code."""
+    if not codes:
+        raise ValueError("choose_valid needs at least one candidate")
+    first: ValidationResult | None = None
+    for i, code in enumerate(codes):
+        result = validate(code)
+        if result.valid:
+            return i, result
+        if first is None:
+            first = result
+    assert first is not None
+    return 0, first
+
+
+@dataclass
+class _Decoder:
+    """The model side of a :class:`Generator`: encoding, greedy and beam search."""
+
+    loaded: LoadedModel
+    settings: GenerationSettings
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def model(self) -> Seq2SeqTransformer:
+        return self.loaded.model
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        tok = self.loaded.prompt_tokenizer
+        ids = tok.encode(prompt)[: self.model.cfg.max_seq_len]
+        return ids or [tok.unk_id]
+
+    def decode(
+        self,
+        prompt: str,
+        beams: int,
+        max_new_tokens: int,
+        should_stop: Callable[[], bool] | None,
+    ) -> list[Candidate]:
+        import torch
+
+        with self.lock, torch.inference_mode():
+            src = torch.tensor([self.prompt_ids(prompt)], dtype=torch.long)
+            limit = min(max_new_tokens, self.model.cfg.max_seq_len - 1)
+            if beams <= 1:
+                return [self._greedy(src, limit, should_stop)]
+            return self._beam(src, beams, limit, should_stop)
+
+    def _greedy(
+        self, src: torch.Tensor, limit: int, should_stop: Callable[[], bool] | None
+    ) -> Candidate:
+        import torch
+
+        model = self.model
+        tgt = self.loaded.wgsl_tokenizer
+        memory = model.encode(src)
+        token = torch.tensor([tgt.sos_id], dtype=torch.long)
+        cache = None
+        out: list[int] = []
+        total = 0.0
+        finished = False
+        for _ in range(limit):
+            if should_stop is not None and should_stop():
+                raise GenerationCancelled("generation cancelled")
+            logits, cache = model.decode_step(token, memory, cache)
+            logp = torch.log_softmax(logits[0].float(), dim=-1)
+            best = int(torch.argmax(logp))
+            total += float(logp[best])
+            if best == tgt.eos_id:
+                finished = True
+                break
+            out.append(best)
+            token[0] = best
+        score = length_normalised(total, len(out) + 1, self.settings.length_penalty)
+        return Candidate(tuple(out), total, score, finished)
+
+    def _beam(
+        self,
+        src: torch.Tensor,
+        beams: int,
+        limit: int,
+        should_stop: Callable[[], bool] | None,
+    ) -> list[Candidate]:
+        """Beam search with ``beams`` live hypotheses; stops once ``beams`` have finished.
+
+        All beams start from ``sos`` with only the first alive, so step one spreads into the
+        top-k distinct first tokens. Each step keeps the best ``2 * beams`` continuations:
+        those ending in ``eos`` become finished candidates, the rest refill the beam.
+        """
+        import torch
+
+        model = self.model
+        tgt = self.loaded.wgsl_tokenizer
+        alpha = self.settings.length_penalty
+        eos = tgt.eos_id
+        memory = model.encode(src).index_select(torch.zeros(beams, dtype=torch.long))
+        tokens = torch.full((beams,), tgt.sos_id, dtype=torch.long)
+        scores = torch.full((beams,), -math.inf)
+        scores[0] = 0.0
+        histories: list[list[int]] = [[] for _ in range(beams)]
+        finished: list[Candidate] = []
+        cache = None
+        for step in range(limit):
+            if should_stop is not None and should_stop():
+                raise GenerationCancelled("generation cancelled")
+            logits, cache = model.decode_step(tokens, memory, cache)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            vocab = logp.shape[-1]
+            total = (scores[:, None] + logp).view(-1)
+            top_scores, top_index = torch.topk(total, 2 * beams)
+            parents: list[int] = []
+            next_tokens: list[int] = []
+            next_scores: list[float] = []
+            for value, index in zip(top_scores.tolist(), top_index.tolist(), strict=True):
+                if value == -math.inf:
+                    break
+                parent, token = divmod(index, vocab)
+                if token == eos:
+                    ids = tuple(histories[parent])
+                    normalised = length_normalised(value, len(ids) + 1, alpha)
+                    finished.append(Candidate(ids, value, normalised, True))
+                    continue
+                parents.append(parent)
+                next_tokens.append(token)
+                next_scores.append(value)
+                if len(parents) == beams:
+                    break
+            if len(finished) >= beams or not parents:
+                break
+            best_alive = length_normalised(next_scores[0], limit, alpha)
+            if finished and alpha >= 0 and len(finished) >= beams // 2 + 1:
+                worst_kept = sorted(c.score for c in finished)[-min(len(finished), beams)]
+                if best_alive < worst_kept and step > 0:
+                    break
+            while len(parents) < beams:  # too few continuations: pad with dead beams
+                parents.append(parents[0])
+                next_tokens.append(next_tokens[0])
+                next_scores.append(-math.inf)
+            index = torch.tensor(parents, dtype=torch.long)
+            cache = cache.reorder(index)
+            histories = [[*histories[p], t] for p, t in zip(parents, next_tokens, strict=True)]
+            tokens = torch.tensor(next_tokens, dtype=torch.long)
+            scores = torch.tensor(next_scores)
+        if len(finished) < beams:
+            for history, value in zip(histories, scores.tolist(), strict=True):
+                if value > -math.inf:
+                    ids = tuple(history)
+                    normalised = length_normalised(value, len(ids) + 1, alpha)
+                    finished.append(Candidate(ids, value, normalised, False))
+        unique: dict[tuple[int, ...], Candidate] = {}
+        for cand in sorted(finished, key=lambda c: (not c.finished, -c.score)):
+            unique.setdefault(cand.ids, cand)
+        return list(unique.values())[:beams]
+
+
+class Generator:
+    """Prompt -> WGSL, from a trained model directory or from the templates (``"dummy"``).
+
+    Thread-safe: decoding holds a lock, validation goes through the shared validator.
+    """
+
+    def __init__(
+        self,
+        decoder: _Decoder | None,
+        path: Path | None,
+        validate: Callable[[str], ValidationResult] | None = None,
+    ) -> None:
+        self._decoder = decoder
+        self.path = path
+        self._validate_fn = validate
+
+    @classmethod
+    def load(
+        cls,
+        model: str | Path | None,
+        *,
+        validate: Callable[[str], ValidationResult] | None = None,
+    ) -> Generator:
+        """``None`` -> the shipped default model; ``"dummy"`` -> templates; else a model dir.
+
+        Raises :class:`engine.model.ModelLoadError` naming the path and what to do.
+        """
+        if isinstance(model, str) and model == DUMMY_MODEL:
+            return cls(None, None, validate)
+        path = DEFAULT_MODEL_DIR if model is None else Path(model)
+        ModelLoadError = _model_load_error()
+        if model is None and not path.is_dir():
+            raise ModelLoadError(
+                f"{path}: the default model is not installed; train one with "
+                "`tiny-agent-trainer train --config config/wgsl_generation.toml`, pass "
+                "--model DIR, or use --model dummy for the template generator"
+            )
+        import torch
+
+        from engine.model import load_model
+
+        if torch.get_num_threads() > _TORCH_THREADS:
+            torch.set_num_threads(_TORCH_THREADS)
+        loaded = load_model(path)
+        loaded.model.eval()
+        settings = GenerationSettings.from_model_dir(path)
+        log.info("loaded model %s (%d parameters)", path, loaded.model.num_parameters())
+        return cls(_Decoder(loaded, settings), path, validate)
+
+    @property
+    def is_template(self) -> bool:
+        return self._decoder is None
+
+    @property
+    def settings(self) -> GenerationSettings:
+        return self._decoder.settings if self._decoder is not None else GenerationSettings()
+
+    def _validate(self, code: str) -> ValidationResult:
+        if self._validate_fn is not None:
+            return self._validate_fn(code)
+        from engine.validator import validate_source
+
+        return validate_source(code)
+
+    def candidates(
+        self,
+        prompt: str,
+        *,
+        beams: int | None = None,
+        max_new_tokens: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[str]:
+        """Decoded WGSL candidates, best score first (no validation, no fitting)."""
+        if self._decoder is None:
+            return [_template_code(prompt)]
+        settings = self._decoder.settings
+        found = self._decoder.decode(
+            prompt,
+            beams if beams is not None else settings.beam_size,
+            max_new_tokens if max_new_tokens is not None else settings.max_new_tokens,
+            should_stop,
+        )
+        tok = self._decoder.loaded.wgsl_tokenizer
+        return [tok.decode(c.ids) for c in found]
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        context: str | None = None,
+        beams: int | None = None,
+        max_new_tokens: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        validated: bool = True,
+    ) -> GenerationResult:
+        """WGSL for ``prompt``: the best-scoring candidate naga accepts.
+
+        ``context`` is the file the code will be inserted into; the result is renamed and
+        renumbered to fit it. ``beams=1`` is greedy decoding. ``validated=False`` skips naga
+        and returns the top candidate with ``valid=False`` unless checked later (benchmarks).
+        Raises :class:`GenerationCancelled` when ``should_stop`` returns True.
+        """
+        codes = self.candidates(
+            prompt, beams=beams, max_new_tokens=max_new_tokens, should_stop=should_stop
+        )
+        source = "template" if self._decoder is None else "model"
+        if not validated:
+            code = codes[0] if context is None else fit_to_context(codes[0], context).code
+            return GenerationResult(code, False, (), source, 0, len(codes))
+        if context is not None:
+            codes = [fit_to_context(c, context).code for c in codes]
+        rank, verdict = choose_valid(codes, self._validate)
+        if not verdict.valid:
+            log.info("none of %d candidates is valid WGSL for %r", len(codes), prompt)
+        return GenerationResult(
+            codes[rank],
+            verdict.valid,
+            tuple(d for d in verdict.diagnostics if d.severity == "error"),
+            source,
+            rank,
+            len(codes),
+        )
+
+    def describe(self) -> dict[str, object]:
+        """For an editor's model-info view: path, parameter count, settings and metrics."""
+        if self._decoder is None:
+            return {"path": None, "kind": "template", "params": 0, "metrics": {}}
+        loaded = self._decoder.loaded
+        settings = self._decoder.settings
+        return {
+            "path": str(self.path),
+            "kind": "model",
+            "params": loaded.model.num_parameters(),
+            "beam_size": settings.beam_size,
+            "max_new_tokens": settings.max_new_tokens,
+            "length_penalty": settings.length_penalty,
+            "metrics": dict(loaded.metrics),
+        }
+
+
+def _template_code(prompt: str) -> str:
+    """The template generator's answer (``--model dummy``)."""
+    import importlib
+
+    templates = importlib.import_module("engine.templates")
+    generate_template: Any = getattr(templates, "generate_from_prompt", None)
+    if generate_template is None:
+        raise RuntimeError("engine.templates offers no generate_from_prompt(prompt)")
+    return str(generate_template(prompt))
