@@ -1,0 +1,219 @@
+"""Sentence frames and slot vocabulary for prompts, kept in two disjoint sets.
+
+A prompt is a *frame* (``"compute shader that {act3}"``) wrapped around an *action* from a family
+(``"multiply {each} {elem} by 3.5"``), whose slots are filled from the slot vocabulary. The
+training split draws frames, actions and slot words only from the ``train`` sets; the held-out
+split only from the ``heldout`` sets, which are worded the way people outside the project
+write requests. Operation words themselves (multiply, grayscale, checkerboard) are shared: a model
+cannot learn a word it never saw. tests/test_datagen.py checks that the sets are disjoint.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Literal
+
+Split = Literal["train", "heldout"]
+
+# Frames per prompt kind. {act} is the imperative action, {act3} the same in third person.
+FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
+    "compute": {
+        "train": (
+            "{act}",
+            "{act}",
+            "{Act}.",
+            "compute shader that {act3}",
+            "wgsl compute shader that {act3}",
+            "write a compute shader that {act3}",
+            "write a compute kernel to {act}",
+            "compute kernel that {act3}",
+            "a kernel which {act3}",
+            "// {act3}",
+            "// {act}",
+            "// compute: {act}",
+            "kernel: {act}",
+            "generate a compute shader to {act}",
+            "create a wgsl kernel that {act3}",
+            "{act} with a compute shader",
+            "{act} in a compute pass",
+            "compute pass that {act3}",
+            "shader that {act3}",
+            "{act} (compute)",
+        ),
+        "heldout": (
+            "i need a shader that can {act}",
+            "how do i {act} on the gpu",
+            "gpu program to {act}",
+            "{act} please",
+            "could you write wgsl that will {act}",
+            "small webgpu program which should {act}",
+            "{act} using webgpu",
+            "Help me {act}",
+            "implement something to {act}",
+            "wgsl code to {act}",
+        ),
+    },
+    "render": {
+        "train": (
+            "{act}",
+            "{act}",
+            "{Act}.",
+            "fragment shader that {act3}",
+            "write a fragment shader that {act3}",
+            "wgsl shader that {act3}",
+            "// {act3}",
+            "// {act}",
+            "shader: {act}",
+            "generate a shader to {act}",
+            "create a shader that {act3}",
+            "a shader which {act3}",
+            "{act} in wgsl",
+        ),
+        "heldout": (
+            "shader that will {act}",
+            "i want to {act}",
+            "how do i {act} with webgpu",
+            "{act} please",
+            "Help me {act}",
+            "could you write a wgsl program to {act}",
+            "give me code that can {act}",
+        ),
+    },
+    "function": {
+        "train": (
+            "{act}",
+            "{act}",
+            "{Act}.",
+            "function that {act3}",
+            "write a function to {act}",
+            "wgsl function that {act3}",
+            "helper that {act3}",
+            "helper function to {act}",
+            "// {act3}",
+            "// {act}",
+            "fn: {act}",
+            "define a function which {act3}",
+        ),
+        "heldout": (
+            "i need a utility to {act}",
+            "how can i {act} in wgsl",
+            "small routine which should {act}",
+            "{act} please",
+            "Help me {act}",
+            "code snippet to {act}",
+            "give me a reusable fn that will {act}",
+        ),
+    },
+}
+
+# Slot vocabulary: {each} quantifier, {elem} element noun, {buf} container noun, {img} image noun.
+SLOTS: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
+    "each": {
+        "train": ("each", "every", "each single"),
+        "heldout": ("all the", "every one of the"),
+    },
+    "elem": {
+        "train": ("element", "entry", "value", "item"),
+        "heldout": ("number", "float", "cell"),
+    },
+    "elems": {
+        "train": ("elements", "entries", "values", "items"),
+        "heldout": ("numbers", "floats", "cells"),
+    },
+    "buf": {
+        "train": ("buffer", "array", "storage buffer", "input", "data"),
+        "heldout": ("list", "float list", "gpu array", "vector"),
+    },
+    "bufs": {
+        "train": ("buffers", "arrays", "storage buffers", "inputs"),
+        "heldout": ("lists", "float lists", "gpu arrays", "vectors"),
+    },
+    "img": {
+        "train": ("image", "pixels", "color buffer", "colors"),
+        "heldout": ("picture", "photo", "rgba data", "frame"),
+    },
+    "pixel": {
+        "train": ("pixel", "color", "texel"),
+        "heldout": ("rgba value", "point of the picture"),
+    },
+}
+
+_SLOT_NAMES = tuple(SLOTS)
+
+
+def third_person(action: str) -> str:
+    """Conjugate the leading verb: "multiply each" -> "multiplies each"."""
+    verb, sep, rest = action.partition(" ")
+    if not verb.isalpha():
+        return action
+    lower = verb.lower()
+    if lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
+        conj = verb[:-1] + "ies"
+    elif lower.endswith(("s", "sh", "ch", "x", "z", "o")):
+        conj = verb + "es"
+    else:
+        conj = verb + "s"
+    return conj + sep + rest
+
+
+def fill_slots(text: str, split: Split, rng: random.Random) -> str:
+    """Replace {each}, {elem}, ... with words of the split's slot vocabulary."""
+    for name in _SLOT_NAMES:
+        key = "{" + name + "}"
+        while key in text:
+            text = text.replace(key, rng.choice(SLOTS[name][split]), 1)
+    return text
+
+
+def render(frame: str, action: str, split: Split, rng: random.Random) -> str:
+    """One prompt: the frame around the action, slots filled, spacing tidied."""
+    act = fill_slots(action, split, rng)
+    text = frame.format(act=act, act3=third_person(act), Act=act[:1].upper() + act[1:])
+    return " ".join(text.split())
+
+
+# Modifiers appended to compute actions; they choose the buffer layout or the workgroup size.
+MODIFIERS: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
+    "io": {
+        "train": (
+            "",
+            "",
+            "",
+            "",
+            " with the result in an output buffer",
+            " from an input buffer into an output buffer",
+            ", input to output",
+            " into a separate output",
+        ),
+        "heldout": (
+            "",
+            "",
+            ", saving the results into a second array",
+            ", putting the results somewhere else",
+        ),
+    },
+    "inplace": {
+        "train": (
+            " in place",
+            " in-place",
+            ", overwriting the {buf}",
+            ", storing the result back in the same buffer",
+            " (in place)",
+        ),
+        "heldout": (
+            " without using a separate output",
+            " directly inside the original array",
+            ", modifying it where it is",
+        ),
+    },
+    "wg": {
+        "train": (
+            " using workgroup size {wg}",
+            " with @workgroup_size({wg})",
+            " ({wg} threads per workgroup)",
+            " with a workgroup of {wg}",
+        ),
+        "heldout": (" with groups of {wg} threads", ", {wg} invocations per group"),
+    },
+}

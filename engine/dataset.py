@@ -1,0 +1,312 @@
+"""Prompt/WGSL pairs: loading the TOML files, splitting them, and mining pairs from a workspace.
+
+The file format is the original Tiny Agent Trainer's::
+
+    [[examples]]
+    natural_language = "compute shader that doubles every element of a buffer"
+    wgsl_code = '''
+    ...a complete WGSL module...
+    '''
+    family = "scale"            # optional, default "custom"
+    tags = ["compute"]          # optional
+
+Errors are :class:`DatasetError` (a ``ValueError``) whose message starts with ``file:line:``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Protocol
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FAMILY = "custom"
+_REQUIRED = ("natural_language", "wgsl_code")
+_EXAMPLES_HEADER = re.compile(r"^\s*\[\[\s*examples\s*\]\]", re.MULTILINE)
+
+
+class DatasetError(ValueError):
+    """A pair file that cannot be used; the message names the file, the line and the fix."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training pair. ``wgsl_code`` is a complete module that naga accepts on its own."""
+
+    natural_language: str
+    wgsl_code: str
+    family: str = DEFAULT_FAMILY
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: list[Example]
+    val: list[Example]
+    heldout: list[Example] = field(default_factory=list)
+
+
+class DatasetPaths(Protocol):
+    """The ``[dataset]`` keys this module reads (engine.config.DatasetConfig has them)."""
+
+    @property
+    def train_path(self) -> str | Path: ...
+    @property
+    def val_path(self) -> str | Path | None: ...
+    @property
+    def test_path(self) -> str | Path | None: ...
+    @property
+    def val_ratio(self) -> float: ...
+
+
+def load_examples(path: Path | str) -> list[Example]:
+    """Pairs from one TOML file, or from every ``*.toml`` directly inside a folder (sorted)."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.glob("*.toml") if f.is_file())
+        if not files:
+            raise DatasetError(f"{p}: folder holds no .toml pair files")
+        out: list[Example] = []
+        for f in files:
+            out.extend(_load_file(f))
+        return out
+    if not p.exists():
+        raise DatasetError(f"{p}: no such file or folder; point the path at a TOML pair file")
+    return _load_file(p)
+
+
+def _load_file(path: Path) -> list[Example]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DatasetError(f"{path}:{_toml_error_line(str(exc))}: invalid TOML: {exc}") from None
+    headers = [text.count("\n", 0, m.start()) + 1 for m in _EXAMPLES_HEADER.finditer(text)]
+    tables = doc.get("examples")
+    if tables is None:
+        raise DatasetError(
+            f"{path}:1: no [[examples]] tables; add pairs as [[examples]] with "
+            "natural_language and wgsl_code"
+        )
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise DatasetError(f"{path}:1: 'examples' must be an array of tables ([[examples]])")
+    examples: list[Example] = []
+    lines = text.split("\n")
+    for index, table in enumerate(tables):
+        start = headers[index] if index < len(headers) else 1
+        end = headers[index + 1] if index + 1 < len(headers) else len(lines) + 1
+        examples.append(
+            _example(path, table, start, partial(_key_line, lines, start=start, end=end))
+        )
+    if not examples:
+        raise DatasetError(f"{path}:1: the file has no [[examples]] pairs")
+    return examples
+
+
+def _example(
+    path: Path, table: dict[str, object], start: int, key_line: Callable[[str], int]
+) -> Example:
+    for key in _REQUIRED:
+        if key not in table:
+            raise DatasetError(
+                f"{path}:{start}: example has no '{key}'; every [[examples]] needs "
+                "natural_language and wgsl_code"
+            )
+    values: dict[str, str] = {}
+    for key in (*_REQUIRED, "family"):
+        if key not in table:
+            continue
+        value = table[key]
+        if not isinstance(value, str):
+            raise DatasetError(
+                f"{path}:{key_line(key)}: '{key}' must be a string, not {_toml_type(value)}"
+            )
+        if not value.strip():
+            raise DatasetError(f"{path}:{key_line(key)}: '{key}' is empty")
+        values[key] = value
+    tags = table.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise DatasetError(f"{path}:{key_line('tags')}: 'tags' must be a list of strings")
+    return Example(
+        natural_language=values["natural_language"].strip(),
+        wgsl_code=values["wgsl_code"],
+        family=values.get("family", DEFAULT_FAMILY),
+        tags=tuple(tags),
+    )
+
+
+def _key_line(lines: Sequence[str], key: str, *, start: int, end: int) -> int:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number in range(start, min(end, len(lines) + 1)):
+        if pattern.match(lines[number - 1]):
+            return number
+    return start
+
+
+def _toml_error_line(message: str) -> int:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 1
+
+
+def _toml_type(value: object) -> str:
+    names = {
+        int: "an integer",
+        float: "a float",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def load_splits(cfg: DatasetPaths, seed: int) -> Splits:
+    """Train/validation from ``train_path`` (or ``val_path``), held-out from ``heldout_path``.
+
+    Without a ``val_path``, a ``val_ratio`` share of the training pairs, chosen by ``seed``, is
+    set aside for validation (at least one pair when there are two or more). The held-out split
+    comes from ``heldout_path`` when the config has one, else from ``test_path``.
+    """
+    train = load_examples(Path(cfg.train_path))
+    if cfg.val_path:
+        val = load_examples(Path(cfg.val_path))
+    else:
+        order = list(range(len(train)))
+        random.Random(seed).shuffle(order)
+        n_val = round(len(train) * float(cfg.val_ratio))
+        if cfg.val_ratio > 0 and len(train) >= 2:
+            n_val = max(1, min(n_val, len(train) - 1))
+        chosen = set(order[:n_val])
+        val = [e for i, e in enumerate(train) if i in chosen]
+        train = [e for i, e in enumerate(train) if i not in chosen]
+    heldout_path = getattr(cfg, "heldout_path", None) or cfg.test_path
+    heldout = load_examples(Path(heldout_path)) if heldout_path else []
+    return Splits(train=train, val=val, heldout=heldout)
+
+
+# --- pairs mined from a workspace ----------------------------------------------------------------
+
+_FN_LINE = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s*)*fn\s+([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class MinedReport:
+    """What :func:`mine_workspace_pairs_report` found: pairs and why files were skipped."""
+
+    pairs: list[Example]
+    files: int
+    candidates: int
+    skipped_invalid: int
+
+
+def mine_workspace_pairs(
+    root: Path, validate: Callable[[str], bool] | None = None
+) -> list[Example]:
+    """Pairs from ``*.wgsl`` files under ``root``: a ``//`` comment block directly above a ``fn``.
+
+    The code of a pair is the whole module when the module is valid and has exactly one
+    commented function; otherwise the function alone, when it validates on its own. Anything
+    that does not validate is skipped (counts are logged). ``validate`` defaults to naga through
+    :func:`engine.validator.validate_source`.
+    """
+    return mine_workspace_pairs_report(root, validate).pairs
+
+
+def mine_workspace_pairs_report(
+    root: Path, validate: Callable[[str], bool] | None = None
+) -> MinedReport:
+    check = validate if validate is not None else _naga_accepts
+    pairs: list[Example] = []
+    files = candidates = skipped = 0
+    for path in sorted(Path(root).rglob("*.wgsl")):
+        if any(part.startswith(".") or part == "node_modules" for part in path.parts):
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            log.warning("%s: unreadable, skipped", path)
+            continue
+        files += 1
+        found = list(_commented_functions(source))
+        candidates += len(found)
+        module_ok: bool | None = None
+        for comment, function in found:
+            if len(found) == 1:
+                if module_ok is None:
+                    module_ok = check(source)
+                if module_ok:
+                    pairs.append(Example(comment, source, "workspace", ("workspace",)))
+                    continue
+            if check(function):
+                pairs.append(Example(comment, function, "workspace", ("workspace",)))
+            else:
+                skipped += 1
+    log.info(
+        "mined %d pairs from %d files under %s (%d candidates, %d skipped as invalid)",
+        len(pairs),
+        files,
+        root,
+        candidates,
+        skipped,
+    )
+    return MinedReport(pairs, files, candidates, skipped)
+
+
+def _naga_accepts(source: str) -> bool:
+    from engine.validator import validate_source
+
+    return validate_source(source).valid
+
+
+def _commented_functions(source: str) -> Iterable[tuple[str, str]]:
+    """(comment text, function source) for every ``fn`` with a ``//`` block right above it."""
+    lines = source.split("\n")
+    for index, line in enumerate(lines):
+        if not _FN_LINE.match(line):
+            continue
+        start = index
+        while start > 0 and lines[start - 1].strip().startswith("@"):
+            start -= 1
+        comment: list[str] = []
+        j = start - 1
+        while j >= 0 and lines[j].strip().startswith("//"):
+            comment.insert(0, lines[j].strip().lstrip("/").strip())
+            j -= 1
+        text = " ".join(c for c in comment if c)
+        if not text:
+            continue
+        body = _function_text(lines, start, index)
+        if body is not None:
+            yield text, body
+
+
+def _function_text(lines: Sequence[str], start: int, fn_line: int) -> str | None:
+    depth = 0
+    opened = False
+    for end in range(fn_line, len(lines)):
+        code = lines[end].split("//", 1)[0]
+        for ch in code:
+            if ch == "{":
+                depth += 1
+                opened = True
+            elif ch == "}":
+                depth -= 1
+        if opened and depth <= 0:
+            return "\n".join(lines[start : end + 1]) + "\n"
+    return None
