@@ -4,7 +4,7 @@
 # Installs only what is missing; needs root (or sudo) the first time.
 set -euo pipefail
 
-packages=(neovim mesa-vulkan-drivers)
+packages=(neovim mesa-vulkan-drivers chromium ripgrep libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev pkg-config make g++ python3)
 
 missing=()
 for p in "${packages[@]}"; do

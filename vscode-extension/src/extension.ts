@@ -1,0 +1,382 @@
+/**
+ * Wires the extension together: finds and starts the language server, registers the palette
+ * commands, the status bar item and the restart-on-settings behaviour. The decisions live in
+ * the modules it imports; this file only connects them to VS Code.
+ */
+import * as os from "node:os";
+import * as vscode from "vscode";
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+  TransportKind,
+} from "vscode-languageclient/node";
+import { commentPromptAt } from "./commentPrompt";
+import { NotificationProgressFeature, showProgressNotification } from "./progress";
+import { locateServer } from "./serverLocator";
+import { RESTART_KEYS, SETTINGS_SECTION, readSettings, toServerSettings } from "./settings";
+import { ParsedStatus, StatusNotification, parseStatus, statusView } from "./status";
+import { findTrainingConfigs } from "./trainingConfigs";
+
+const SERVER_COMMANDS = {
+  train: "tinyAgent.train",
+  generate: "tinyAgent.generate",
+  validateWorkspace: "tinyAgent.validateWorkspace",
+  modelInfo: "tinyAgent.modelInfo",
+} as const;
+
+let client: LanguageClient | undefined;
+let output: vscode.OutputChannel;
+let statusItem: vscode.StatusBarItem;
+let lastStatus: ParsedStatus = { model: "", state: "stopped" };
+let pythonApiSubscribed = false;
+
+function showStatus(status: ParsedStatus): void {
+  lastStatus = status;
+  const view = statusView(status);
+  statusItem.text = view.text;
+  statusItem.tooltip = view.tooltip;
+  statusItem.show();
+}
+
+function workspaceFolderPaths(): string[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === "file")
+    .map((f) => f.uri.fsPath);
+}
+
+interface PythonEnvironmentsApi {
+  environments?: {
+    getActiveEnvironmentPath?(resource?: vscode.Uri): { path: string } | undefined;
+    resolveEnvironment?(env: { path: string }): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+    onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
+  };
+}
+
+/** The interpreter selected in the Python extension, when it is installed and answers. */
+async function selectedPythonInterpreter(context: vscode.ExtensionContext): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension<PythonEnvironmentsApi>("ms-python.python");
+  if (extension === undefined) {
+    return undefined;
+  }
+  try {
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const environments = api?.environments;
+    if (!pythonApiSubscribed && environments?.onDidChangeActiveEnvironmentPath !== undefined) {
+      pythonApiSubscribed = true;
+      context.subscriptions.push(
+        environments.onDidChangeActiveEnvironmentPath(() => {
+          if (readSettings(getSetting).serverPath === "") {
+            output.appendLine("Python interpreter changed; restarting the server.");
+            void restartServer(context);
+          }
+        }),
+      );
+    }
+    const active = environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (active === undefined) {
+      return undefined;
+    }
+    const resolved = await environments?.resolveEnvironment?.(active);
+    return resolved?.executable?.uri?.fsPath ?? active.path;
+  } catch (error) {
+    output.appendLine(`Could not ask the Python extension for its interpreter: ${String(error)}`);
+    return undefined;
+  }
+}
+
+function getSetting(key: string): unknown {
+  return vscode.workspace.getConfiguration(SETTINGS_SECTION).get(key);
+}
+
+async function startServer(context: vscode.ExtensionContext): Promise<void> {
+  const settings = readSettings(getSetting);
+  const folders = workspaceFolderPaths();
+  const located = locateServer({
+    configuredPath: settings.serverPath,
+    pythonInterpreter: await selectedPythonInterpreter(context),
+    workspaceFolders: folders,
+    envPath: process.env.PATH ?? "",
+  });
+  if (!located.found) {
+    output.appendLine(located.message);
+    output.appendLine(`Looked for the server at:\n  ${located.tried.join("\n  ")}`);
+    showStatus({ model: "", state: "error" });
+    void vscode.window.showErrorMessage(located.message, "Open Setting", "Show Logs").then((choice) => {
+      if (choice === "Open Setting") {
+        void vscode.commands.executeCommand("workbench.action.openSettings", `${SETTINGS_SECTION}.server.path`);
+      } else if (choice === "Show Logs") {
+        output.show();
+      }
+    });
+    return;
+  }
+  const { command, args, source } = located.location;
+  output.appendLine(`Starting ${command} ${args.join(" ")} (found via ${source})`);
+
+  const serverOptions: ServerOptions = {
+    command,
+    args: [...args],
+    transport: TransportKind.stdio,
+    options: { cwd: folders[0] ?? os.homedir(), env: { ...process.env } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "wgsl" },
+      { scheme: "untitled", language: "wgsl" },
+    ],
+    initializationOptions: toServerSettings(settings),
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    outputChannel: output,
+    traceOutputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+  };
+  const newClient = new LanguageClient("tinyAgent", "Tiny Agent", serverOptions, clientOptions);
+  newClient.registerProposedFeatures();
+  newClient.registerFeature(new NotificationProgressFeature(newClient));
+  newClient.onNotification("tinyAgent/status", (note: StatusNotification) => {
+    showStatus(parseStatus(note, lastStatus.model));
+  });
+  newClient.onDidChangeState((event) => {
+    if (event.newState === State.Stopped) {
+      showStatus({ model: lastStatus.model, state: "stopped" });
+    }
+  });
+  client = newClient;
+  showStatus({ model: settings.modelPath, state: "starting" });
+  try {
+    await newClient.start();
+    if (lastStatus.state === "starting") {
+      showStatus({ model: settings.modelPath === "" ? "default" : settings.modelPath, state: "ready" });
+    }
+  } catch (error) {
+    showStatus({ model: lastStatus.model, state: "error" });
+    output.appendLine(`The server failed to start: ${String(error)}`);
+    void vscode.window.showErrorMessage(`Tiny Agent: the server failed to start (${command}).`, "Show Logs").then(
+      (choice) => choice === "Show Logs" && output.show(),
+    );
+  }
+}
+
+async function stopServer(): Promise<void> {
+  const running = client;
+  client = undefined;
+  if (running !== undefined) {
+    try {
+      await running.stop(5000);
+    } catch (error) {
+      output.appendLine(`Stopping the server: ${String(error)}`);
+    }
+  }
+}
+
+let restarting: Promise<void> = Promise.resolve();
+
+function restartServer(context: vscode.ExtensionContext): Promise<void> {
+  restarting = restarting.then(async () => {
+    await stopServer();
+    await startServer(context);
+  });
+  return restarting;
+}
+
+/** The running client, or undefined after telling the user why there is none. */
+function runningClient(): LanguageClient | undefined {
+  if (client === undefined || client.state !== State.Running) {
+    void vscode.window
+      .showErrorMessage("Tiny Agent: the language server is not running.", "Restart Server", "Show Logs")
+      .then((choice) => {
+        if (choice === "Restart Server") {
+          void vscode.commands.executeCommand("tinyAgent.restartServer");
+        } else if (choice === "Show Logs") {
+          output.show();
+        }
+      });
+    return undefined;
+  }
+  return client;
+}
+
+async function executeServerCommand(
+  running: LanguageClient,
+  command: string,
+  args: unknown[],
+  workDoneToken?: string,
+): Promise<unknown> {
+  return running.sendRequest(ExecuteCommandRequest.type, { command, arguments: args, workDoneToken });
+}
+
+function describeResult(result: unknown): string {
+  if (typeof result === "string") {
+    return result;
+  }
+  if (result !== null && typeof result === "object" && "message" in result) {
+    return String((result as { message: unknown }).message);
+  }
+  return JSON.stringify(result);
+}
+
+async function trainModel(): Promise<void> {
+  const running = runningClient();
+  if (running === undefined) {
+    return;
+  }
+  const choices = findTrainingConfigs(workspaceFolderPaths());
+  const picked = await vscode.window.showQuickPick(
+    choices.map((c) => ({ label: c.label, description: c.description, choice: c })),
+    { title: "Tiny Agent: Train Model", placeHolder: "Training configuration" },
+  );
+  if (picked === undefined) {
+    return;
+  }
+  const token = `tinyAgent/train/${Date.now()}`;
+  const progress = showProgressNotification(running, token);
+  output.appendLine(`Training with ${picked.choice.configPath ?? "the shipped default configuration"}`);
+  try {
+    const args = picked.choice.configPath === undefined ? [] : [picked.choice.configPath];
+    const result = await executeServerCommand(running, SERVER_COMMANDS.train, args, token);
+    output.appendLine(`Training finished: ${JSON.stringify(result)}`);
+    void vscode.window.showInformationMessage(`Tiny Agent: ${describeResult(result)}`);
+  } catch (error) {
+    output.appendLine(`Training failed: ${String(error)}`);
+    void vscode.window.showErrorMessage(`Tiny Agent: training failed: ${errorMessage(error)}`);
+  } finally {
+    progress.dispose();
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function generateFromComment(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (editor === undefined || editor.document.languageId !== "wgsl") {
+    void vscode.window.showWarningMessage("Tiny Agent: open a WGSL file and put the cursor on a // comment.");
+    return;
+  }
+  const lines = editor.document.getText().split(/\r?\n/);
+  const found = commentPromptAt(lines, editor.selection.active.line);
+  if (found === undefined) {
+    void vscode.window.showWarningMessage(
+      "Tiny Agent: put the cursor on or below a // comment that says what the shader should do.",
+    );
+    return;
+  }
+  const running = runningClient();
+  if (running === undefined) {
+    return;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: "Tiny Agent: generating WGSL", cancellable: false },
+    () =>
+      executeServerCommand(running, SERVER_COMMANDS.generate, [
+        {
+          uri: editor.document.uri.toString(),
+          prompt: found.prompt,
+          position: { line: found.lastLine + 1, character: 0 },
+        },
+      ]),
+  );
+  const code = generatedCode(result);
+  if (code === undefined) {
+    void vscode.window.showErrorMessage(`Tiny Agent: no code generated: ${describeResult(result)}`);
+    return;
+  }
+  const insertAt = new vscode.Position(found.lastLine + 1, 0);
+  await editor.edit((edit) => edit.insert(insertAt, code.endsWith("\n") ? code : `${code}\n`));
+}
+
+function generatedCode(result: unknown): string | undefined {
+  if (typeof result === "string") {
+    return result;
+  }
+  if (result !== null && typeof result === "object" && "code" in result) {
+    const code = (result as { code: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}
+
+async function validateWorkspace(): Promise<void> {
+  const running = runningClient();
+  if (running === undefined) {
+    return;
+  }
+  const token = `tinyAgent/validate/${Date.now()}`;
+  const progress = showProgressNotification(running, token);
+  try {
+    const result = await executeServerCommand(
+      running,
+      SERVER_COMMANDS.validateWorkspace,
+      (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()),
+      token,
+    );
+    void vscode.window.showInformationMessage(`Tiny Agent: ${describeResult(result)}`);
+    void vscode.commands.executeCommand("workbench.actions.view.problems");
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Tiny Agent: validation failed: ${errorMessage(error)}`);
+  } finally {
+    progress.dispose();
+  }
+}
+
+async function showModelInfo(): Promise<void> {
+  const running = runningClient();
+  if (running === undefined) {
+    return;
+  }
+  try {
+    const info = await executeServerCommand(running, SERVER_COMMANDS.modelInfo, []);
+    output.appendLine(`Model info:\n${JSON.stringify(info, null, 2)}`);
+    output.show(true);
+    void vscode.window.showInformationMessage(`Tiny Agent model: ${describeModel(info)}`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Tiny Agent: model info failed: ${errorMessage(error)}`);
+  }
+}
+
+function describeModel(info: unknown): string {
+  if (info === null || typeof info !== "object") {
+    return String(info);
+  }
+  const record = info as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of ["path", "source", "params", "device"]) {
+    if (record[key] !== undefined) {
+      parts.push(`${key}: ${typeof record[key] === "object" ? JSON.stringify(record[key]) : String(record[key])}`);
+    }
+  }
+  return parts.length > 0 ? parts.join(", ") : JSON.stringify(info);
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel("Tiny Agent");
+  statusItem = vscode.window.createStatusBarItem("tinyAgent.status", vscode.StatusBarAlignment.Right, 100);
+  statusItem.name = "Tiny Agent";
+  statusItem.command = "tinyAgent.showModelInfo";
+  context.subscriptions.push(
+    output,
+    statusItem,
+    vscode.commands.registerCommand("tinyAgent.trainModel", trainModel),
+    vscode.commands.registerCommand("tinyAgent.generateFromComment", generateFromComment),
+    vscode.commands.registerCommand("tinyAgent.checkWorkspace", validateWorkspace),
+    vscode.commands.registerCommand("tinyAgent.showModelInfo", showModelInfo),
+    vscode.commands.registerCommand("tinyAgent.restartServer", () => restartServer(context)),
+    vscode.commands.registerCommand("tinyAgent.showLogs", () => output.show()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (RESTART_KEYS.some((key) => event.affectsConfiguration(`${SETTINGS_SECTION}.${key}`))) {
+        output.appendLine("Settings changed; restarting the server.");
+        void restartServer(context);
+      }
+    }),
+  );
+  await restartServer(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await stopServer();
+}
