@@ -351,6 +351,7 @@ class KernelRunner:
         self._device: Any = None
         self.adapter_name = ""
         self._lock = threading.Lock()
+        self._cache: dict[str, KernelOutputs | KernelError] = {}
 
     def _get_device(self) -> Any:
         if self._device is None:
@@ -367,10 +368,30 @@ class KernelRunner:
         return self._device
 
     def run(self, source: str) -> KernelOutputs:
-        """Run ``source`` once over ``elements`` items; returns every writable buffer."""
-        spec = describe_kernel(source)
+        """Run ``source`` once over ``elements`` items; returns every writable buffer.
+
+        Results (and failures) are cached by source text: kernels are deterministic here, and
+        an evaluation runs each reference many times."""
         with self._lock:
-            return self._run(source, spec)
+            cached = self._cache.get(source)
+            if cached is None:
+                try:
+                    cached = self._run(source, describe_kernel(source))
+                except KernelError as exc:
+                    cached = exc
+                if len(self._cache) > 4096:
+                    self._cache.clear()
+                self._cache[source] = cached
+        if isinstance(cached, KernelError):
+            raise cached
+        return cached
+
+    def runnable(self, source: str) -> bool:
+        """Whether ``source`` is a compute kernel this runner can run and that writes a buffer."""
+        try:
+            return bool(self.run(source).buffers)
+        except KernelError:
+            return False
 
     def _run(self, source: str, spec: KernelSpec) -> KernelOutputs:
         import wgpu

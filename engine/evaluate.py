@@ -1,0 +1,233 @@
+"""How good is the generator, measured: naga-valid rate, exact match, BLEU, functional pass@1.
+
+Every system is scored on the same prompts with the same metrics:
+
+- **valid**: the share of outputs naga accepts;
+- **exact match** and **BLEU**: over WGSL tokens (comments and whitespace ignored);
+- **functional pass@1**: for prompts whose reference is a runnable compute kernel, the share
+  whose single returned kernel writes the same buffers as the reference on the same inputs
+  (see :mod:`engine.kernels`). Invalid outputs count as failures.
+
+The baseline is retrieval: for each prompt, the code of the most similar training prompt
+(TF-IDF over character n-grams, cosine similarity). A model that cannot beat looking up the
+nearest training example has not learned to generalise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from engine.fit import FitError, scan
+from engine.kernels import KernelRunner, compare_kernels
+from engine.metrics import bleu, exact_match
+
+if TYPE_CHECKING:
+    from engine.dataset import Example
+    from engine.generate import Generator
+    from engine.validator import ValidationResult
+
+NGRAM_SIZES = (3, 4, 5)
+
+
+def wgsl_tokens(code: str) -> list[str]:
+    """The token texts of ``code`` (no whitespace, no comments) used by exact match and BLEU."""
+    try:
+        return [t.text for t in scan(code)]
+    except FitError:
+        return code.split()
+
+
+def _char_ngrams(text: str) -> Counter[str]:
+    padded = f" {' '.join(text.lower().split())} "
+    grams: Counter[str] = Counter()
+    for n in NGRAM_SIZES:
+        for i in range(len(padded) - n + 1):
+            grams[padded[i : i + n]] += 1
+    return grams
+
+
+class RetrievalBaseline:
+    """Nearest training prompt by TF-IDF cosine over character 3-5-grams; returns its code."""
+
+    def __init__(self, train: Sequence[Example]) -> None:
+        if not train:
+            raise ValueError("the retrieval baseline needs at least one training example")
+        self.examples = list(train)
+        grams = [_char_ngrams(e.natural_language) for e in self.examples]
+        df: Counter[str] = Counter()
+        for g in grams:
+            df.update(g.keys())
+        n = len(grams)
+        self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, g in enumerate(grams):
+            vec = self._weigh(g)
+            for t, w in vec.items():
+                self._postings[t].append((index, w))
+
+    def _weigh(self, grams: Counter[str]) -> dict[str, float]:
+        vec = {t: (1.0 + math.log(c)) * self._idf[t] for t, c in grams.items() if t in self._idf}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {t: w / norm for t, w in vec.items()}
+
+    def nearest(self, prompt: str) -> Example:
+        """The training example whose prompt is most similar (first one on ties)."""
+        scores: dict[int, float] = defaultdict(float)
+        for t, w in self._weigh(_char_ngrams(prompt)).items():
+            for index, tw in self._postings[t]:
+                scores[index] += w * tw
+        if not scores:
+            return self.examples[0]
+        best = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
+        return self.examples[best[0]]
+
+
+@dataclass
+class SystemScores:
+    """One system's scores over the evaluated prompts (rates in [0, 1])."""
+
+    name: str
+    count: int = 0
+    valid: int = 0
+    functional_total: int = 0
+    functional_passed: int = 0
+    exact_match: float = 0.0
+    bleu: float = 0.0
+    seconds: float = 0.0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def valid_rate(self) -> float:
+        return self.valid / self.count if self.count else 0.0
+
+    @property
+    def functional_pass_at_1(self) -> float:
+        return self.functional_passed / self.functional_total if self.functional_total else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        out["valid_rate"] = self.valid_rate
+        out["functional_pass_at_1"] = self.functional_pass_at_1
+        return out
+
+
+@dataclass
+class EvalReport:
+    split: str
+    prompts: int
+    model: SystemScores
+    baseline: SystemScores
+    adapter: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "split": self.split,
+            "prompts": self.prompts,
+            "adapter": self.adapter,
+            "model": self.model.to_dict(),
+            "baseline": self.baseline.to_dict(),
+        }
+
+
+def score_outputs(
+    name: str,
+    examples: Sequence[Example],
+    outputs: Sequence[str],
+    seconds: float,
+    validate: Callable[[str], ValidationResult],
+    runner: KernelRunner,
+) -> SystemScores:
+    """Score ``outputs`` (one per example) against the examples' reference code."""
+    scores = SystemScores(name, count=len(examples), seconds=seconds)
+    refs = [wgsl_tokens(e.wgsl_code) for e in examples]
+    hyps = [wgsl_tokens(code) for code in outputs]
+    scores.exact_match = exact_match(refs, hyps)
+    scores.bleu = bleu(refs, hyps)
+    for example, code in zip(examples, outputs, strict=True):
+        ok = validate(code).valid
+        scores.valid += ok
+        if "@compute" not in example.wgsl_code:
+            continue
+        if not ok:
+            if runner.runnable(example.wgsl_code):
+                scores.functional_total += 1
+                scores.failures.append(
+                    {"prompt": example.natural_language, "reason": "not valid WGSL"}
+                )
+            continue
+        outcome = compare_kernels(runner, code, example.wgsl_code)
+        if not outcome.applicable:
+            continue
+        scores.functional_total += 1
+        if outcome.passed:
+            scores.functional_passed += 1
+        else:
+            scores.failures.append({"prompt": example.natural_language, "reason": outcome.reason})
+    return scores
+
+
+def evaluate(
+    generator: Generator,
+    examples: Sequence[Example],
+    train: Sequence[Example],
+    *,
+    split: str = "heldout",
+    beams: int | None = None,
+    validate: Callable[[str], ValidationResult] | None = None,
+    runner: KernelRunner | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Score ``generator`` and the retrieval baseline (built from ``train``) on ``examples``."""
+    if validate is None:
+        from engine.validator import validate_source
+
+        validate = validate_source
+    runner = runner or KernelRunner()
+    outputs: list[str] = []
+    start = time.perf_counter()
+    for i, example in enumerate(examples):
+        result = generator.generate(example.natural_language, beams=beams)
+        outputs.append(result.code)
+        if on_progress is not None:
+            on_progress(i + 1, len(examples))
+    model_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    baseline = RetrievalBaseline(train)
+    retrieved = [baseline.nearest(e.natural_language).wgsl_code for e in examples]
+    baseline_seconds = time.perf_counter() - start
+    model_scores = score_outputs("model", examples, outputs, model_seconds, validate, runner)
+    baseline_scores = score_outputs(
+        "retrieval", examples, retrieved, baseline_seconds, validate, runner
+    )
+    runner_name = runner.adapter_name or "not used"
+    return EvalReport(split, len(examples), model_scores, baseline_scores, runner_name)
+
+
+def format_report(report: EvalReport) -> str:
+    """A plain-text table: model vs retrieval baseline, with the difference."""
+    m, b = report.model, report.baseline
+    rows = [
+        ("naga-valid rate", m.valid_rate, b.valid_rate),
+        ("exact match", m.exact_match, b.exact_match),
+        ("BLEU", m.bleu, b.bleu),
+        (
+            f"functional pass@1 ({m.functional_total} kernels)",
+            m.functional_pass_at_1,
+            b.functional_pass_at_1,
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"split: {report.split}, {report.prompts} prompts, kernels run on {report.adapter}",
+        f"{'metric':<{width}}  {'model':>8}  {'retrieval':>9}  {'diff':>7}",
+    ]
+    for label, mv, bv in rows:
+        lines.append(f"{label:<{width}}  {mv:>8.3f}  {bv:>9.3f}  {mv - bv:>+7.3f}")
+    per_prompt_ms = 1000 * m.seconds / max(m.count, 1)
+    lines.append(f"{'time per prompt (ms)':<{width}}  {per_prompt_ms:>8.1f}")
+    return "\n".join(lines)
