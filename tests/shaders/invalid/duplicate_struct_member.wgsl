@@ -1,0 +1,5 @@
+// expect: 4:5-4:6 redefinition of `a`
+struct Pair {
+    a: f32,
+    a: f32,
+}
