@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (WGSL lines and prompt templates read better unbroken)
 """Shader families: for each family, parameter variants with their canonical WGSL and wordings.
 
 Every variant's code is written in one house style so that a small model can learn it:
@@ -607,7 +608,7 @@ BINARY_OPS: tuple[BinaryOp, ...] = (
         "lerp",
         "mix(a[i], b[i], {t})",
         (
-            "linearly interpolate between {buf} a and b by {t}",
+            "interpolate linearly between {buf} a and b by {t}",
             "lerp a and b with t = {t}",
             "mix two {bufs} with weight {t}",
             "blend a toward b by {t} for {each} {elem}",
@@ -714,3 +715,353 @@ def copy_fill_specs(rng: random.Random) -> list[Spec]:
 # --- registry ------------------------------------------------------------------------------------
 
 SpecBuilder = Callable[[random.Random], list[Spec]]
+
+
+# --- color kernels over array<vec4<f32>> ---------------------------------------------------------
+
+
+def _color_kernel(expr_lines: Sequence[str], inplace: bool, wg: int) -> tuple[str, tuple[str, ...]]:
+    if inplace:
+        body = ["let c = data[i];", *expr_lines[:-1], f"data[i] = {expr_lines[-1]};"]
+        decls = [storage(0, "data", "vec4<f32>", True)]
+        return kernel(decls, body, wg=wg, guard="data"), ("compute", "io:data", "elem:vec4f")
+    body = ["let c = input[i];", *expr_lines[:-1], f"output[i] = {expr_lines[-1]};"]
+    decls = [storage(0, "input", "vec4<f32>", False), storage(1, "output", "vec4<f32>", True)]
+    return kernel(decls, body, wg=wg), ("compute", "io:in,out", "elem:vec4f")
+
+
+LUMA = "vec3<f32>(0.299, 0.587, 0.114)"
+
+
+def color_specs(rng: random.Random) -> list[Spec]:
+    specs: list[Spec] = []
+
+    def add(
+        family: str,
+        lines: Sequence[str],
+        train: tuple[str, ...],
+        heldout: tuple[str, ...],
+        variants: int = 2,
+    ) -> None:
+        for v in range(variants):
+            inplace = v % 2 == 1
+            wg = 64 if rng.random() < 0.85 else rng.choice((128, 256))
+            code, tags = _color_kernel(lines, inplace, wg)
+            specs.append(
+                Spec(
+                    family,
+                    "compute",
+                    code,
+                    train,
+                    heldout,
+                    tags,
+                    modifier="inplace" if inplace else "io",
+                    wg=wg,
+                    weight=1.0 / variants,
+                )
+            )
+
+    add(
+        "color_invert",
+        ["vec4<f32>(1.0 - c.rgb, c.a)"],
+        (
+            "invert the colors of {each} {pixel}",
+            "invert the {img}",
+            "compute the negative of the {img}",
+            "invert rgb and keep alpha for {each} {pixel}",
+        ),
+        ("make a negative of the picture", "flip every color to its opposite"),
+    )
+    add(
+        "color_grayscale",
+        [f"let gray = dot(c.rgb, {LUMA});", "vec4<f32>(vec3<f32>(gray), c.a)"],
+        (
+            "convert the {img} to grayscale",
+            "make {each} {pixel} grayscale",
+            "turn the {img} gray using luminance weights",
+            "desaturate {each} {pixel} completely",
+        ),
+        ("make every pixel grayscale", "turn the photo black and white"),
+    )
+    for _ in range(4):
+        k = rand_unit(rng) + rng.choice((0.0, 0.5, 1.0))
+        lit, txt = f32_lit(k), num_text(k)
+        add(
+            "color_brightness",
+            [f"vec4<f32>(c.rgb * {lit}, c.a)"],
+            (
+                f"multiply the brightness of {{each}} {{pixel}} by {txt}",
+                f"adjust the brightness of the {{img}} by a factor of {txt}",
+                f"scale the rgb of {{each}} {{pixel}} by {txt}",
+            ),
+            (f"change how bright the picture is by {txt}x",),
+            variants=1,
+        )
+    for _ in range(4):
+        name = rng.choice(list(COLORS))
+        t = rand_unit(rng)
+        add(
+            "chromatic_mix",
+            [f"vec4<f32>(mix(c.rgb, {vec3_lit(COLORS[name])}, {f32_lit(t)}), c.a)"],
+            (
+                f"mix {{each}} {{pixel}} with {name} by {num_text(t)}",
+                f"chromatic mix of the {{img}} toward {name} with amount {num_text(t)}",
+                f"blend the {{img}} with {name} using factor {num_text(t)}",
+            ),
+            (f"tint the picture {name} with strength {num_text(t)}",),
+            variants=1,
+        )
+    for _ in range(4):
+        name = rng.choice(list(COLORS)[:12])
+        add(
+            "chromatic_filter",
+            [f"vec4<f32>(c.rgb * {vec3_lit(COLORS[name])}, c.a)"],
+            (
+                f"apply a {name} color filter to {{each}} {{pixel}}",
+                f"chromatic filter: multiply the {{img}} by {name}",
+                f"filter the {{img}} through a {name} filter",
+            ),
+            (f"put a {name} filter over the picture",),
+            variants=1,
+        )
+    add(
+        "chromatic_complement",
+        [
+            "let hi = max(max(c.r, c.g), c.b);",
+            "let lo = min(min(c.r, c.g), c.b);",
+            "vec4<f32>(vec3<f32>(hi + lo) - c.rgb, c.a)",
+        ],
+        (
+            "replace {each} {pixel} with its complementary color",
+            "compute the chromatic complement of the {img}",
+            "rotate the hue of the {img} by 180 degrees",
+        ),
+        ("swap every color for the one opposite on the color wheel",),
+    )
+    for _ in range(3):
+        k = rng.choice((0.0, 0.5, 1.5, 2.0, 1.25, 0.25, 3.0))
+        add(
+            "chromatic_saturate",
+            [
+                f"let gray = dot(c.rgb, {LUMA});",
+                f"vec4<f32>(mix(vec3<f32>(gray), c.rgb, {f32_lit(k)}), c.a)",
+            ],
+            (
+                f"change the saturation of the {{img}} by a factor of {num_text(k)}",
+                f"saturate {{each}} {{pixel}} with amount {num_text(k)}",
+                f"scale the color saturation by {num_text(k)}",
+            ),
+            (f"make the colors {num_text(k)} times as vivid",),
+            variants=1,
+        )
+    return specs
+
+
+# --- workgroup kernels: reductions, scans, histograms ------------------------------------------------
+
+LOCAL_BUILTINS = (
+    "@builtin(global_invocation_id) gid: vec3<u32>, "
+    "@builtin(local_invocation_id) lid: vec3<u32>, "
+    "@builtin(workgroup_id) wid: vec3<u32>"
+)
+
+_REDUCE = {
+    "sum": ("0.0", "scratch[lid.x] + scratch[lid.x + s]"),
+    "max": ("-3.4e38", "max(scratch[lid.x], scratch[lid.x + s])"),
+    "min": ("3.4e38", "min(scratch[lid.x], scratch[lid.x + s])"),
+}
+
+
+def reduction_specs(rng: random.Random) -> list[Spec]:
+    specs: list[Spec] = []
+    words = {"sum": ("sum", "add up", "total"), "max": ("maximum",), "min": ("minimum",)}
+    for op, (identity, combine) in _REDUCE.items():
+        for wg in (64, 64, 128, 256):
+            code = "\n".join(
+                [
+                    storage(0, "input", "f32", False),
+                    storage(1, "output", "f32", True),
+                    "",
+                    f"var<workgroup> scratch: array<f32, {wg}>;",
+                    "",
+                    f"@compute @workgroup_size({wg})",
+                    f"fn main({LOCAL_BUILTINS}) {{",
+                    "    let i = gid.x;",
+                    f"    var x = {identity};",
+                    "    if (i < arrayLength(&input)) {",
+                    "        x = input[i];",
+                    "    }",
+                    "    scratch[lid.x] = x;",
+                    "    workgroupBarrier();",
+                    f"    for (var s = {wg // 2}u; s > 0u; s = s / 2u) {{",
+                    "        if (lid.x < s) {",
+                    f"            scratch[lid.x] = {combine};",
+                    "        }",
+                    "        workgroupBarrier();",
+                    "    }",
+                    "    if (lid.x == 0u) {",
+                    "        output[wid.x] = scratch[0];",
+                    "    }",
+                    "}",
+                ]
+            )
+            name = words[op][0]
+            train: tuple[str, ...] = (
+                f"compute the {name} of the {{buf}} with a parallel reduction",
+                f"reduce the {{buf}} to its {name} per workgroup using workgroup memory",
+                f"parallel {name} reduction in shared memory",
+                f"find the {name} of {{each}} workgroup's {{elems}}",
+            )
+            if op == "sum":
+                train += (
+                    "add up all the {elems} of the {buf} with a tree reduction",
+                    "sum reduction with workgroupBarrier",
+                )
+            heldout = (
+                f"get the {name} of a big list of numbers on the gpu, one result per group",
+                f"tree-style {name} using shared scratch space",
+            )
+            specs.append(
+                Spec(
+                    f"reduce_{op}",
+                    "compute",
+                    code + "\n",
+                    train,
+                    heldout,
+                    ("compute", "io:in,out", "elem:f32", "workgroup"),
+                    wg=wg,
+                )
+            )
+    return specs
+
+
+def scan_specs(rng: random.Random) -> list[Spec]:
+    specs: list[Spec] = []
+    for exclusive in (False, True):
+        for wg in (64, 64, 128, 256):
+            result = "scratch[lid.x] - x" if exclusive else "scratch[lid.x]"
+            code = "\n".join(
+                [
+                    storage(0, "input", "f32", False),
+                    storage(1, "output", "f32", True),
+                    "",
+                    f"var<workgroup> scratch: array<f32, {wg}>;",
+                    "",
+                    f"@compute @workgroup_size({wg})",
+                    f"fn main({LOCAL_BUILTINS}) {{",
+                    "    let i = gid.x;",
+                    "    let n = arrayLength(&input);",
+                    "    var x = 0.0;",
+                    "    if (i < n) {",
+                    "        x = input[i];",
+                    "    }",
+                    "    scratch[lid.x] = x;",
+                    "    workgroupBarrier();",
+                    f"    for (var offset = 1u; offset < {wg}u; offset = offset * 2u) {{",
+                    "        var t = 0.0;",
+                    "        if (lid.x >= offset) {",
+                    "            t = scratch[lid.x - offset];",
+                    "        }",
+                    "        workgroupBarrier();",
+                    "        scratch[lid.x] = scratch[lid.x] + t;",
+                    "        workgroupBarrier();",
+                    "    }",
+                    "    if (i < n) {",
+                    f"        output[i] = {result};",
+                    "    }",
+                    "}",
+                ]
+            )
+            kind = "exclusive" if exclusive else "inclusive"
+            train: tuple[str, ...] = (
+                f"{kind} prefix sum of the {{buf}} within each workgroup",
+                f"compute an {kind} scan of the {{buf}} in workgroup memory",
+                f"write the {kind} running total of {{each}} {{elem}}",
+                f"do an {kind} prefix sum using shared memory",
+            )
+            if not exclusive:
+                train += ("compute the prefix sum of the {buf}", "cumulative sum of the {buf}")
+            heldout = (
+                f"running sum ({kind}) of a list of numbers per block",
+                f"{kind} cumsum on the gpu",
+            )
+            specs.append(
+                Spec(
+                    f"prefix_sum_{kind}",
+                    "compute",
+                    code + "\n",
+                    train,
+                    heldout,
+                    ("compute", "io:in,out", "elem:f32", "workgroup"),
+                    wg=wg,
+                )
+            )
+    return specs
+
+
+def histogram_specs(rng: random.Random) -> list[Spec]:
+    specs: list[Spec] = []
+    for bins in (8, 16, 32, 64, 256, 10, 100):
+        code = kernel(
+            [storage(0, "input", "f32", False), storage(1, "bins", "atomic<u32>", True)],
+            [
+                "let v = clamp(input[i], 0.0, 1.0);",
+                f"let bin = min(u32(v * {bins}.0), {bins - 1}u);",
+                "atomicAdd(&bins[bin], 1u);",
+            ],
+            guard="input",
+        )
+        specs.append(
+            Spec(
+                "histogram",
+                "compute",
+                code,
+                (
+                    f"build a histogram of the {{buf}} with {bins} bins using atomics",
+                    f"count {{elems}} in [0, 1] into {bins} bins with atomicAdd",
+                    f"histogram with {bins} buckets over the {{buf}}",
+                    f"bin {{each}} {{elem}} into one of {bins} atomic counters",
+                ),
+                (f"count how many numbers fall in each of {bins} ranges between 0 and 1",),
+                ("compute", "io:in,bins", "elem:f32", "atomic"),
+            )
+        )
+    for bins in (16, 64):
+        code = "\n".join(
+            [
+                storage(0, "input", "f32", False),
+                storage(1, "bins", "atomic<u32>", True),
+                "",
+                f"var<workgroup> local_bins: array<atomic<u32>, {bins}>;",
+                "",
+                "@compute @workgroup_size(64)",
+                f"fn main({LOCAL_BUILTINS}) {{",
+                "    let i = gid.x;",
+                "    if (i < arrayLength(&input)) {",
+                "        let v = clamp(input[i], 0.0, 1.0);",
+                f"        let bin = min(u32(v * {bins}.0), {bins - 1}u);",
+                "        atomicAdd(&local_bins[bin], 1u);",
+                "    }",
+                "    workgroupBarrier();",
+                f"    for (var b = lid.x; b < {bins}u; b = b + 64u) {{",
+                "        atomicAdd(&bins[b], atomicLoad(&local_bins[b]));",
+                "    }",
+                "}",
+            ]
+        )
+        specs.append(
+            Spec(
+                "histogram_workgroup",
+                "compute",
+                code + "\n",
+                (
+                    f"histogram with {bins} bins accumulated in workgroup memory first",
+                    f"build a {bins}-bin histogram using a shared local histogram per workgroup",
+                    f"privatized histogram of the {{buf}} with {bins} bins",
+                ),
+                (f"count values into {bins} ranges, merging per-group counts at the end",),
+                ("compute", "io:in,bins", "elem:f32", "atomic", "workgroup"),
+                weight=1.0,
+            )
+        )
+    return specs

@@ -9,13 +9,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.datagen import phrasing
-from engine.datagen.families import Spec, SpecBuilder, binary_specs, copy_fill_specs, unary_specs
+from engine.datagen.families import (
+    Spec,
+    SpecBuilder,
+    binary_specs,
+    color_specs,
+    copy_fill_specs,
+    histogram_specs,
+    reduction_specs,
+    scan_specs,
+    unary_specs,
+)
+from engine.datagen.functions import function_specs, struct_specs
+from engine.datagen.graphics import fragment_specs, storage_texture_specs, vertex_specs
 from engine.tokenizer import format_wgsl
 
 # Output file (without .toml) -> the builders whose families it holds.
 GROUPS: dict[str, tuple[SpecBuilder, ...]] = {
     "compute_unary": (unary_specs,),
     "compute_binary": (binary_specs, copy_fill_specs),
+    "compute_color": (color_specs,),
+    "compute_workgroup": (reduction_specs, scan_specs, histogram_specs),
+    "fragment": (fragment_specs,),
+    "vertex": (vertex_specs,),
+    "storage_texture": (storage_texture_specs,),
+    "functions": (function_specs, struct_specs),
 }
 
 TRAIN_PER_FAMILY = 100

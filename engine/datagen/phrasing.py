@@ -54,21 +54,22 @@ FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             "wgsl code to {act}",
         ),
     },
-    "render": {
+    "fragment": {
         "train": (
             "{act}",
             "{act}",
             "{Act}.",
             "fragment shader that {act3}",
             "write a fragment shader that {act3}",
-            "wgsl shader that {act3}",
+            "wgsl fragment shader to {act}",
             "// {act3}",
             "// {act}",
             "shader: {act}",
-            "generate a shader to {act}",
+            "generate a pixel shader to {act}",
             "create a shader that {act3}",
-            "a shader which {act3}",
+            "a fragment shader which {act3}",
             "{act} in wgsl",
+            "{act} in the fragment stage",
         ),
         "heldout": (
             "shader that will {act}",
@@ -78,6 +79,47 @@ FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             "Help me {act}",
             "could you write a wgsl program to {act}",
             "give me code that can {act}",
+        ),
+    },
+    "vertex": {
+        "train": (
+            "{act}",
+            "{act}",
+            "{Act}.",
+            "vertex shader that {act3}",
+            "write a vertex shader that {act3}",
+            "wgsl vertex shader to {act}",
+            "// {act3}",
+            "// {act}",
+            "vertex stage: {act}",
+            "generate a vertex shader to {act}",
+            "a vertex shader which {act3}",
+        ),
+        "heldout": (
+            "i want to {act}",
+            "how do i {act} with webgpu",
+            "{act} please",
+            "Help me {act}",
+            "could you write a wgsl program to {act}",
+            "give me code that can {act}",
+        ),
+    },
+    "struct": {
+        "train": (
+            "{act}",
+            "{act}",
+            "{Act}.",
+            "// {act}",
+            "wgsl: {act}",
+            "write wgsl to {act}",
+            "{act} in wgsl",
+        ),
+        "heldout": (
+            "i need to {act}",
+            "how would i {act}",
+            "{act} please",
+            "Help me {act}",
+            "code snippet to {act}",
         ),
     },
     "function": {
@@ -142,19 +184,156 @@ SLOTS: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
 _SLOT_NAMES = tuple(SLOTS)
 
 
-def third_person(action: str) -> str:
-    """Conjugate the leading verb: "multiply each" -> "multiplies each"."""
-    verb, sep, rest = action.partition(" ")
-    if not verb.isalpha():
-        return action
+# Words that start an imperative action; any other first word makes the action a noun phrase
+# ("2d rotation matrix for an angle"), which is wrapped in NOUN_FRAMES instead.
+VERBS = frozenset(
+    [
+        "add",
+        "adjust",
+        "advance",
+        "alternate",
+        "animate",
+        "apply",
+        "average",
+        "bin",
+        "binarize",
+        "blend",
+        "blur",
+        "build",
+        "bump",
+        "ceil",
+        "change",
+        "clamp",
+        "clear",
+        "clone",
+        "color",
+        "compute",
+        "convert",
+        "copy",
+        "count",
+        "cover",
+        "crossfade",
+        "cube",
+        "darken",
+        "declare",
+        "define",
+        "desaturate",
+        "display",
+        "divide",
+        "do",
+        "draw",
+        "drop",
+        "duplicate",
+        "exponentiate",
+        "fade",
+        "fill",
+        "filter",
+        "find",
+        "flip",
+        "floor",
+        "forward",
+        "generate",
+        "get",
+        "give",
+        "go",
+        "hash",
+        "increase",
+        "increment",
+        "initialize",
+        "integrate",
+        "interpolate",
+        "invert",
+        "keep",
+        "lerp",
+        "limit",
+        "look",
+        "make",
+        "map",
+        "mix",
+        "move",
+        "multiply",
+        "negate",
+        "offset",
+        "output",
+        "paint",
+        "pass",
+        "pick",
+        "project",
+        "put",
+        "raise",
+        "read",
+        "reduce",
+        "relu",
+        "remap",
+        "remove",
+        "replace",
+        "reset",
+        "restrict",
+        "return",
+        "rotate",
+        "round",
+        "run",
+        "sample",
+        "saturate",
+        "scale",
+        "scramble",
+        "send",
+        "set",
+        "shift",
+        "show",
+        "snap",
+        "soften",
+        "sqrt",
+        "square",
+        "store",
+        "subtract",
+        "sum",
+        "swap",
+        "take",
+        "threshold",
+        "tint",
+        "transform",
+        "turn",
+        "update",
+        "visualize",
+        "write",
+        "zero",
+    ]
+)
+
+NOUN_FRAMES: Mapping[Split, tuple[str, ...]] = {
+    "train": ("{np}", "{np}", "// {np}", "{Np}.", "{np} in wgsl", "wgsl {np}", "shader code: {np}"),
+    "heldout": (
+        "{np} please",
+        "looking for {np}",
+        "example of {np}",
+        "{np}?",
+        "i need some code for {np}",
+    ),
+}
+
+
+def is_verb_phrase(action: str) -> bool:
+    return action.split(" ", 1)[0].lower() in VERBS
+
+
+def _conjugate(verb: str) -> str:
     lower = verb.lower()
     if lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
-        conj = verb[:-1] + "ies"
-    elif lower.endswith(("s", "sh", "ch", "x", "z", "o")):
-        conj = verb + "es"
-    else:
-        conj = verb + "s"
-    return conj + sep + rest
+        return verb[:-1] + "ies"
+    if lower.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    return verb + "s"
+
+
+def third_person(action: str) -> str:
+    """Conjugate the leading verb and verbs after "and": "read x and write y" -> "reads x and
+    writes y"."""
+    words = action.split(" ")
+    for index, word in enumerate(words):
+        if word.lower() in VERBS and (index == 0 or words[index - 1] == "and"):
+            words[index] = _conjugate(word)
+    return " ".join(words)
 
 
 def fill_slots(text: str, split: Split, rng: random.Random) -> str:
@@ -169,6 +348,10 @@ def fill_slots(text: str, split: Split, rng: random.Random) -> str:
 def render(frame: str, action: str, split: Split, rng: random.Random) -> str:
     """One prompt: the frame around the action, slots filled, spacing tidied."""
     act = fill_slots(action, split, rng)
+    if not is_verb_phrase(act):
+        frame = rng.choice(NOUN_FRAMES[split])
+        text = frame.format(np=act, Np=act[:1].upper() + act[1:])
+        return " ".join(text.split())
     text = frame.format(act=act, act3=third_person(act), Act=act[:1].upper() + act[1:])
     return " ".join(text.split())
 
