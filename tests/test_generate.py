@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from engine.generate import (
+    DraftIndex,
     GenerationCancelled,
     Generator,
     choose_valid,
@@ -76,6 +77,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def generator(tiny_model_dir: Path) -> Generator:
     return Generator.load(tiny_model_dir)
+
+
+def test_drafted_greedy_decoding_gives_the_plain_greedy_output(tiny_model_dir: Path) -> None:
+    plain = Generator.load(tiny_model_dir, drafts=False)
+    drafted = Generator.load(tiny_model_dir, drafts=[VALID, INVALID, OTHER[1]])
+    misleading = Generator.load(tiny_model_dir, drafts=[VALID.replace("one", "two")])
+    for prompt in (PROMPT, OTHER[0], "something else entirely"):
+        want = plain.candidates(prompt, beams=1)
+        assert drafted.candidates(prompt, beams=1) == want
+        assert misleading.candidates(prompt, beams=1) == want
 
 
 def test_greedy_output_is_invalid_but_guided_choice_is_valid(generator: Generator) -> None:
@@ -181,3 +192,11 @@ def test_choose_valid_prefers_the_first_valid_in_score_order() -> None:
 def test_length_penalty_favours_longer_sequences_at_equal_log_prob() -> None:
     assert length_normalised(-6.0, 20, 0.6) > length_normalised(-6.0, 5, 0.6)
     assert length_normalised(-6.0, 20, 0.0) == -6.0
+
+
+def test_draft_index_continues_the_longest_known_suffix() -> None:
+    index = DraftIndex([[1, 2, 3, 4, 5], [7, 2, 3, 9]])
+    assert index.propose([1, 2, 3], 2) == [4, 5]
+    assert index.propose([7, 2, 3], 5) == [9]
+    assert index.propose([8, 8, 3], 1) == [4]
+    assert index.propose([42], 3) == []
