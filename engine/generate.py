@@ -486,24 +486,40 @@ class Generator:
         max_new_tokens: int | None = None,
         should_stop: Callable[[], bool] | None = None,
         validated: bool = True,
+        greedy_first: bool = True,
     ) -> GenerationResult:
         """WGSL for ``prompt``: the best-scoring candidate naga accepts.
 
-        ``context`` is the file the code will be inserted into; the result is renamed and
-        renumbered to fit it. ``beams=1`` is greedy decoding. ``validated=False`` skips naga
-        and returns the top candidate with ``valid=False`` unless checked later (benchmarks).
+        With ``greedy_first`` (the default) the greedy answer is decoded and validated first;
+        only when naga rejects it does beam search (``beams`` wide, from the config when None)
+        supply further candidates, tried in score order. The common case thus costs one fast
+        decode. ``greedy_first=False`` ranks the beams alone. ``beams=1`` is greedy only.
+        ``context`` is the file the code will be inserted into; candidates are renamed and
+        renumbered to fit it before naga sees them. ``validated=False`` skips naga and returns
+        the top candidate marked ``valid=False`` (for measuring decoding alone).
         Raises :class:`GenerationCancelled` when ``should_stop`` returns True.
         """
-        codes = self.candidates(
-            prompt, beams=beams, max_new_tokens=max_new_tokens, should_stop=should_stop
-        )
+        width = beams if beams is not None else self.settings.beam_size
         source = "template" if self._decoder is None else "model"
+
+        def decoded(n: int) -> list[str]:
+            found = self.candidates(
+                prompt, beams=n, max_new_tokens=max_new_tokens, should_stop=should_stop
+            )
+            return found if context is None else [fit_to_context(c, context).code for c in found]
+
+        first_width = 1 if greedy_first else width
+        codes = decoded(first_width)
         if not validated:
-            code = codes[0] if context is None else fit_to_context(codes[0], context).code
-            return GenerationResult(code, False, (), source, 0, len(codes))
-        if context is not None:
-            codes = [fit_to_context(c, context).code for c in codes]
+            return GenerationResult(codes[0], False, (), source, 0, len(codes))
         rank, verdict = choose_valid(codes, self._validate)
+        if not verdict.valid and self._decoder is not None and width > first_width:
+            more = [c for c in decoded(width) if c not in codes]
+            if more:
+                more_rank, more_verdict = choose_valid(more, self._validate)
+                codes = codes + more
+                if more_verdict.valid:
+                    rank, verdict = len(codes) - len(more) + more_rank, more_verdict
         if not verdict.valid:
             log.info("none of %d candidates is valid WGSL for %r", len(codes), prompt)
         return GenerationResult(

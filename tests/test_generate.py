@@ -101,6 +101,9 @@ def test_greedy_output_is_invalid_but_guided_choice_is_valid(generator: Generato
     assert guided.rank > 0 and guided.candidates >= 2
     assert validate_source(guided.code).valid
 
+    beams_only = generator.generate(PROMPT, beams=4, greedy_first=False)
+    assert beams_only.valid and beams_only.rank > 0
+
 
 def test_beam_candidates_are_distinct_and_start_with_the_greedy_choice(
     generator: Generator,
