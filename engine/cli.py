@@ -47,6 +47,30 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 
 
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the WGSL language server (stdio by default)")
+    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    tcp: tuple[str, int] | None = None
+    if args.tcp:
+        host, _, port = str(args.tcp).rpartition(":")
+        if not host or not port.isdigit():
+            raise CliError(f"--tcp expects HOST:PORT (e.g. 127.0.0.1:2087), got {args.tcp!r}")
+        tcp = (host, int(port))
+    if not args.verbose:
+        logging.getLogger("server").setLevel(logging.INFO)
+    from server.server import main as serve
+
+    serve(tcp)
+    return EXIT_OK
+
+
+_COMMANDS.append(_add_serve)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

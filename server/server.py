@@ -1,0 +1,991 @@
+"""The Tiny Agent language server: registers the LSP handlers and translates.
+
+Every handler turns LSP params into a call on :mod:`engine.wgsl_analysis`, the validator or
+the generator, and the result back into LSP types. Nothing here analyses WGSL. Heavy imports
+(torch, wgpu) happen in background threads after ``initialized``; ``initialize`` is answered
+straight away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from engine import __version__
+from engine.wgsl_analysis import (
+    SEMANTIC_TOKEN_MODIFIERS,
+    SEMANTIC_TOKEN_TYPES,
+    Analysis,
+    CompletionCandidate,
+    Position,
+    Span,
+    Symbol,
+)
+from server.diagnostics import DiagnosticsScheduler
+from server.model_service import GenerationJob, ModelService
+from server.positions import PositionMapper
+from server.settings import SECTION, Settings, merge_settings
+from server.training import TrainingOutcome, TrainingRequest, TrainingRun
+
+if TYPE_CHECKING:
+    from engine.generate import GenerationResult
+    from engine.validator import ValidationResult
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "tinyAgent/status"
+CMD_TRAIN = "tinyAgent.train"
+CMD_STOP_TRAINING = "tinyAgent.stopTraining"
+CMD_GENERATE = "tinyAgent.generate"
+CMD_VALIDATE_WORKSPACE = "tinyAgent.validateWorkspace"
+CMD_MODEL_INFO = "tinyAgent.modelInfo"
+LOADING_LABEL = "Tiny Agent: model loading…"
+GENERATING_LABEL = "Tiny Agent: generating…"
+_MAX_WORKSPACE_FILES = 2000
+
+
+class TinyAgentServer(LanguageServer):
+    """Server state: settings, per-document analyses, the checker, the model, training."""
+
+    def __init__(self) -> None:
+        super().__init__("tiny-agent-trainer", __version__)
+        self.settings = Settings()
+        self._analyses: dict[str, tuple[int | None, Analysis]] = {}
+        self.model = ModelService(self._send_status)
+        self.checks = DiagnosticsScheduler(
+            documents=self,
+            validate=self._validate,
+            publish=self._publish,
+            max_bytes=lambda: self.settings.max_file_kb * 1024,
+        )
+        self.training: TrainingRun | None = None
+        self._training_count = 0
+        self._validator: Any = None
+
+    # -- documents -------------------------------------------------------------------------
+    def document(self, uri: str) -> tuple[str, int | None] | None:
+        if uri not in self.workspace.text_documents:
+            return None
+        doc = self.workspace.get_text_document(uri)
+        return doc.source, doc.version
+
+    def encoding(self) -> str | None:
+        encoding = self.workspace.position_encoding
+        return None if encoding is None else str(encoding)
+
+    def analysis(self, uri: str) -> tuple[Analysis, PositionMapper] | None:
+        """The analysis of the document's current version (cached), or None if too large."""
+        current = self.document(uri)
+        if current is None:
+            return None
+        text, version = current
+        if len(text) > self.settings.max_file_kb * 1024:
+            return None
+        cached = self._analyses.get(uri)
+        if cached is None or cached[0] != version or version is None:
+            cached = (version, Analysis(text))
+            self._analyses[uri] = cached
+        analysis = cached[1]
+        return analysis, PositionMapper(analysis.lines, self.encoding())
+
+    def forget(self, uri: str) -> None:
+        self._analyses.pop(uri, None)
+
+    # -- validation ------------------------------------------------------------------------
+    def _validate(self, text: str) -> ValidationResult:
+        """Runs in a worker thread (the Validator is thread-safe)."""
+        if self._validator is None:
+            from engine.validator import default_validator
+
+            self._validator = default_validator()
+        result: ValidationResult = self._validator.validate(text)
+        return result
+
+    def _publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
+        )
+
+    def _send_status(self, payload: dict[str, Any]) -> None:
+        try:
+            self.protocol.notify(STATUS_NOTIFICATION, payload)
+        except Exception:  # before the connection is up there is nobody to tell
+            log.debug("status not sent: %s", payload)
+
+    def supports(self, path: str) -> bool:
+        """Whether the client declared a capability, e.g. ``"window.work_done_progress"``."""
+        value: Any = self.client_capabilities
+        for part in path.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return False
+        return bool(value)
+
+    def markup_kind(self, path: str) -> types.MarkupKind:
+        value: Any = self.client_capabilities
+        for part in path.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return types.MarkupKind.PlainText
+        return (
+            types.MarkupKind.Markdown
+            if types.MarkupKind.Markdown in value
+            else types.MarkupKind.PlainText
+        )
+
+    def apply_settings(self, data: Any, source: str) -> None:
+        previous = self.settings
+        self.settings, problems = merge_settings(self.settings, data)
+        for problem in problems:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
+            )
+        if (
+            previous.model_path != self.settings.model_path
+            and self.model.state != "unloaded"
+            and self.settings.completions_enabled
+        ):
+            self.model.load(self.settings.model_path)
+        log.info("settings from %s: %s", source, self.settings)
+
+
+server = TinyAgentServer()
+
+
+def _span_to_range(mapper: PositionMapper, span: Span) -> types.Range:
+    return mapper.span(span)
+
+
+# -- lifecycle ---------------------------------------------------------------------------------
+@server.feature(types.INITIALIZE)
+def on_initialize(ls: TinyAgentServer, params: types.InitializeParams) -> None:
+    ls.apply_settings(params.initialization_options, "initializationOptions")
+
+
+@server.feature(types.INITIALIZED)
+async def on_initialized(ls: TinyAgentServer, params: types.InitializedParams) -> None:
+    if ls.supports("workspace.configuration"):
+        try:
+            values = await ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+            if values:
+                ls.apply_settings(values[0], "workspace/configuration")
+        except Exception as exc:
+            log.warning("workspace/configuration failed: %s", exc)
+    asyncio.get_running_loop().create_task(_warm_validator(ls))
+    if ls.settings.completions_enabled:
+        ls.model.ensure_loading(ls.settings.model_path)
+
+
+async def _warm_validator(ls: TinyAgentServer) -> None:
+    started = time.perf_counter()
+    try:
+        await asyncio.to_thread(ls._validate, "fn warm_up() {}\n")
+        log.info("validator ready in %.1fs", time.perf_counter() - started)
+    except Exception as exc:
+        log.warning("validator warm-up failed: %s", exc)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def on_did_change_configuration(
+    ls: TinyAgentServer, params: types.DidChangeConfigurationParams
+) -> None:
+    if isinstance(params.settings, dict) and params.settings:
+        ls.apply_settings(params.settings, "didChangeConfiguration")
+        return
+    if ls.supports("workspace.configuration"):
+        values = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        )
+        if values:
+            ls.apply_settings(values[0], "workspace/configuration")
+
+
+# -- diagnostics -------------------------------------------------------------------------------
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def on_did_open(ls: TinyAgentServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.checks.schedule(params.text_document.uri, params.text_document.version, 0.0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def on_did_change(ls: TinyAgentServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.forget(params.text_document.uri)
+    if ls.settings.validate_on == "type":
+        ls.checks.schedule(
+            params.text_document.uri,
+            params.text_document.version,
+            ls.settings.debounce_ms / 1000,
+        )
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+def on_did_save(ls: TinyAgentServer, params: types.DidSaveTextDocumentParams) -> None:
+    current = ls.document(params.text_document.uri)
+    if current is not None:
+        ls.checks.schedule(params.text_document.uri, current[1], 0.0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def on_did_close(ls: TinyAgentServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.checks.cancel(uri)
+    ls.forget(uri)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+# -- navigation --------------------------------------------------------------------------------
+_SYMBOL_KINDS = {
+    "function": types.SymbolKind.Function,
+    "struct": types.SymbolKind.Struct,
+    "member": types.SymbolKind.Field,
+    "var": types.SymbolKind.Variable,
+    "const": types.SymbolKind.Constant,
+    "override": types.SymbolKind.Constant,
+    "let": types.SymbolKind.Variable,
+    "alias": types.SymbolKind.TypeParameter,
+    "param": types.SymbolKind.Variable,
+}
+
+
+def _document_symbol(symbol: Symbol, mapper: PositionMapper) -> types.DocumentSymbol:
+    detail = symbol.type_text or ""
+    if symbol.stage:
+        detail = f"@{symbol.stage} entry point"
+    elif symbol.kind == "function":
+        params = ", ".join(p.declaration for p in symbol.params)
+        detail = f"fn({params})" + (f" -> {symbol.return_type}" if symbol.return_type else "")
+    full = mapper.span(symbol.span)
+    selection = mapper.span(symbol.name_span)
+    return types.DocumentSymbol(
+        name=symbol.name,
+        kind=_SYMBOL_KINDS[symbol.kind],
+        range=full,
+        selection_range=selection,
+        detail=detail or None,
+        children=[_document_symbol(child, mapper) for child in symbol.children] or None,
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def on_document_symbol(
+    ls: TinyAgentServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    if ls.supports("text_document.document_symbol.hierarchical_document_symbol_support"):
+        return [_document_symbol(s, mapper) for s in analysis.document_symbols()]
+    return [
+        types.SymbolInformation(
+            name=s.name,
+            kind=_SYMBOL_KINDS[s.kind],
+            location=types.Location(uri=params.text_document.uri, range=mapper.span(s.span)),
+        )
+        for s in analysis.document_symbols()
+    ]
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: TinyAgentServer, params: types.HoverParams) -> types.Hover | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    info = analysis.hover(mapper.from_client(params.position))
+    if info is None:
+        return None
+    kind = ls.markup_kind("text_document.hover.content_format")
+    value = info.markdown if kind == types.MarkupKind.Markdown else _plain(info.markdown)
+    return types.Hover(
+        contents=types.MarkupContent(kind=kind, value=value), range=mapper.span(info.span)
+    )
+
+
+def _plain(markdown: str) -> str:
+    return "\n".join(line for line in markdown.split("\n") if not line.startswith("```"))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def on_definition(ls: TinyAgentServer, params: types.DefinitionParams) -> types.Location | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    span = analysis.definition(mapper.from_client(params.position))
+    if span is None:
+        return None
+    return types.Location(uri=params.text_document.uri, range=mapper.span(span))
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+def on_references(ls: TinyAgentServer, params: types.ReferenceParams) -> list[types.Location]:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return []
+    analysis, mapper = found
+    spans = analysis.references(
+        mapper.from_client(params.position), params.context.include_declaration
+    )
+    return [types.Location(uri=params.text_document.uri, range=mapper.span(s)) for s in spans]
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+def on_prepare_rename(
+    ls: TinyAgentServer, params: types.PrepareRenameParams
+) -> types.PrepareRenamePlaceholder | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    symbol = analysis.symbol_at(mapper.from_client(params.position))
+    if symbol is None:
+        return None
+    token, _ = symbol
+    return types.PrepareRenamePlaceholder(range=mapper.span(token.span), placeholder=token.text)
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+def on_rename(ls: TinyAgentServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    edits = analysis.rename(mapper.from_client(params.position), params.new_name)
+    if edits is None:
+        return None
+    return types.WorkspaceEdit(
+        changes={
+            params.text_document.uri: [
+                types.TextEdit(range=mapper.span(e.span), new_text=e.new_text) for e in edits
+            ]
+        }
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+def on_folding_range(
+    ls: TinyAgentServer, params: types.FoldingRangeParams
+) -> list[types.FoldingRange] | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, _ = found
+    return [
+        types.FoldingRange(
+            start_line=fold.start_line,
+            end_line=fold.end_line,
+            kind=types.FoldingRangeKind.Comment
+            if fold.kind == "comment"
+            else types.FoldingRangeKind.Region,
+        )
+        for fold in analysis.folding_ranges()
+    ]
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    types.SemanticTokensLegend(
+        token_types=list(SEMANTIC_TOKEN_TYPES), token_modifiers=list(SEMANTIC_TOKEN_MODIFIERS)
+    ),
+)
+def on_semantic_tokens(
+    ls: TinyAgentServer, params: types.SemanticTokensParams
+) -> types.SemanticTokens:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return types.SemanticTokens(data=[])
+    analysis, mapper = found
+    data: list[int] = []
+    previous_line = 0
+    previous_start = 0
+    type_index = {name: index for index, name in enumerate(SEMANTIC_TOKEN_TYPES)}
+    modifier_bit = {name: 1 << index for index, name in enumerate(SEMANTIC_TOKEN_MODIFIERS)}
+    for token in analysis.semantic_tokens():
+        start = mapper.to_client(token.line, token.col).character
+        length = mapper.length(token.line, token.col, token.length)
+        delta_line = token.line - previous_line
+        delta_start = start - previous_start if delta_line == 0 else start
+        bits = 0
+        for modifier in token.modifiers:
+            bits |= modifier_bit[modifier]
+        data += [delta_line, delta_start, length, type_index[token.type], bits]
+        previous_line, previous_start = token.line, start
+    return types.SemanticTokens(data=data)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SIGNATURE_HELP,
+    types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[","]),
+)
+def on_signature_help(
+    ls: TinyAgentServer, params: types.SignatureHelpParams
+) -> types.SignatureHelp | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    info = analysis.signature_help(mapper.from_client(params.position))
+    if info is None:
+        return None
+    return types.SignatureHelp(
+        signatures=[
+            types.SignatureInformation(
+                label=info.label,
+                documentation=info.documentation or None,
+                parameters=[types.ParameterInformation(label=p) for p in info.parameters],
+            )
+        ],
+        active_signature=0,
+        active_parameter=info.active_parameter,
+    )
+
+
+# -- completion --------------------------------------------------------------------------------
+_COMPLETION_KINDS = {
+    "keyword": types.CompletionItemKind.Keyword,
+    "type": types.CompletionItemKind.Class,
+    "function": types.CompletionItemKind.Function,
+    "builtin": types.CompletionItemKind.Function,
+    "variable": types.CompletionItemKind.Variable,
+    "struct": types.CompletionItemKind.Struct,
+    "member": types.CompletionItemKind.Field,
+    "attribute": types.CompletionItemKind.Property,
+    "value": types.CompletionItemKind.EnumMember,
+    "param": types.CompletionItemKind.Variable,
+    "constant": types.CompletionItemKind.Constant,
+}
+
+
+def _completion_item(
+    candidate: CompletionCandidate, snippets: bool, sort_group: str
+) -> types.CompletionItem:
+    item = types.CompletionItem(
+        label=candidate.label,
+        kind=_COMPLETION_KINDS[candidate.kind],
+        detail=candidate.detail or None,
+        documentation=candidate.documentation or None,
+        sort_text=f"{sort_group}{candidate.label}",
+    )
+    if candidate.snippet and snippets:
+        item.insert_text = candidate.snippet
+        item.insert_text_format = types.InsertTextFormat.Snippet
+    return item
+
+
+def _indent(code: str, indent: str) -> str:
+    if not indent:
+        return code
+    return "\n".join(indent + line if line.strip() else line for line in code.split("\n"))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "@"])
+)
+async def on_completion(
+    ls: TinyAgentServer, params: types.CompletionParams
+) -> types.CompletionList | None:
+    """Keyword, type, builtin and name items at once; generated code only if already cheap.
+
+    The list never waits for the model longer than ``completions.waitMs``: when decoding is
+    still running, the list is marked incomplete and the next request picks the code up.
+    """
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    position = mapper.from_client(params.position)
+    snippets = ls.supports("text_document.completion.completion_item.snippet_support")
+    items = [_completion_item(c, snippets, "1") for c in analysis.completions(position)]
+    prompt = analysis.comment_prompt(position) if ls.settings.completions_enabled else None
+    if prompt is None:
+        return types.CompletionList(is_incomplete=False, items=items)
+    generated, incomplete = await _generated_completion(ls, params, analysis, mapper, position)
+    items = generated + items if prompt else items
+    return types.CompletionList(is_incomplete=incomplete, items=items)
+
+
+async def _generated_completion(
+    ls: TinyAgentServer,
+    params: types.CompletionParams,
+    analysis: Analysis,
+    mapper: PositionMapper,
+    position: Position,
+) -> tuple[list[types.CompletionItem], bool]:
+    prompt = analysis.comment_prompt(position)
+    assert prompt is not None
+    word_start = position.col
+    line_text = analysis.lines[position.line]
+    while word_start > 0 and (
+        line_text[word_start - 1].isalnum() or line_text[word_start - 1] == "_"
+    ):
+        word_start -= 1
+    word = line_text[word_start : position.col]
+    edit_range = types.Range(
+        start=mapper.to_client(position.line, word_start),
+        end=mapper.to_client(position.line, position.col),
+    )
+
+    def status_item(label: str, detail: str) -> types.CompletionItem:
+        # Selecting it changes nothing: it re-inserts the word the cursor is on.
+        return types.CompletionItem(
+            label=label,
+            kind=types.CompletionItemKind.Text,
+            detail=detail,
+            sort_text="0",
+            filter_text=word or label,
+            text_edit=types.TextEdit(range=edit_range, new_text=word),
+        )
+
+    if ls.model.state in ("unloaded", "loading"):
+        ls.model.ensure_loading(ls.settings.model_path)
+        return [status_item(LOADING_LABEL, "Code from comments is ready in a few seconds")], True
+    if ls.model.state == "failed":
+        return [status_item("Tiny Agent: model failed to load", ls.model.error or "")], False
+    job = _start_job(ls, params.text_document.uri, analysis, prompt.prompt)
+    if job.task is not None and not job.done:
+        await asyncio.wait({job.task}, timeout=ls.settings.completion_wait_ms / 1000)
+    result = job.result()
+    if result is None:
+        if job.done:
+            reason = job.error or "stopped"
+            return [status_item("Tiny Agent: no code generated", reason)], False
+        return [status_item(GENERATING_LABEL, f"Writing code for: {prompt.prompt}")], True
+    code = _indent(result.code.rstrip("\n"), prompt.indent)
+    at_comment_end = position.line == prompt.comment.end.line
+    new_text = f"{word}\n{code}\n" if at_comment_end else f"{code}\n"
+    documentation_kind = ls.markup_kind(
+        "text_document.completion.completion_item.documentation_format"
+    )
+    documentation = (
+        f"```wgsl\n{code}\n```" if documentation_kind == types.MarkupKind.Markdown else code
+    )
+    item = types.CompletionItem(
+        label=f"Tiny Agent: {prompt.prompt[:50]}",
+        kind=types.CompletionItemKind.Snippet,
+        detail=_verdict(result),
+        documentation=types.MarkupContent(kind=documentation_kind, value=documentation),
+        sort_text="0",
+        filter_text=word or prompt.prompt,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(range=edit_range, new_text=new_text),
+    )
+    return [item], False
+
+
+def _verdict(result: GenerationResult) -> str:
+    origin = "model" if result.source == "model" else "template"
+    if result.valid:
+        return f"generated by the {origin}; naga: valid"
+    first = result.diagnostics[0].message if result.diagnostics else "invalid"
+    return f"generated by the {origin}; naga: {first.splitlines()[0]}"
+
+
+def _start_job(ls: TinyAgentServer, uri: str, analysis: Analysis, prompt: str) -> GenerationJob:
+    return ls.model.job(
+        uri,
+        prompt,
+        analysis.text,
+        beams=ls.settings.beams,
+        max_tokens=ls.settings.max_tokens,
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def on_inline_completion(
+    ls: TinyAgentServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList | None:
+    """Ghost text for the comment at the cursor; waits for the model, stops on cancel."""
+    if not ls.settings.completions_enabled:
+        return None
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    position = mapper.from_client(params.position)
+    prompt = analysis.comment_prompt(position)
+    if prompt is None:
+        return None
+    ls.model.ensure_loading(ls.settings.model_path)
+    job = _start_job(ls, params.text_document.uri, analysis, prompt.prompt)
+    assert job.task is not None
+    try:
+        result = await asyncio.shield(job.task)
+    except asyncio.CancelledError:
+        job.stop.set()
+        log.info("inline completion cancelled; decoding stopped")
+        raise
+    if result is None:
+        return None
+    code = _indent(result.code.rstrip("\n"), prompt.indent)
+    at_comment_end = position.line == prompt.comment.end.line
+    text = f"\n{code}" if at_comment_end else code
+    here = mapper.to_client(position.line, position.col)
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(insert_text=text, range=types.Range(start=here, end=here))
+        ]
+    )
+
+
+# -- code actions ------------------------------------------------------------------------------
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+    ),
+)
+def on_code_action(
+    ls: TinyAgentServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    found = ls.analysis(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, mapper = found
+    uri = params.text_document.uri
+    actions: list[types.CodeAction] = []
+    for diagnostic in params.context.diagnostics:
+        if diagnostic.source != "naga":
+            continue
+        span = Span(
+            mapper.from_client(diagnostic.range.start), mapper.from_client(diagnostic.range.end)
+        )
+        for fix in analysis.quick_fixes(diagnostic.message, span):
+            actions.append(
+                types.CodeAction(
+                    title=fix.title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    is_preferred=len(actions) == 0,
+                    edit=types.WorkspaceEdit(
+                        changes={
+                            uri: [
+                                types.TextEdit(range=mapper.span(e.span), new_text=e.new_text)
+                                for e in fix.edits
+                            ]
+                        }
+                    ),
+                )
+            )
+    if ls.settings.completions_enabled:
+        start = mapper.from_client(params.range.start)
+        line_end = Position(
+            start.line, len(analysis.lines[start.line]) if start.line < len(analysis.lines) else 0
+        )
+        prompt = analysis.comment_prompt(line_end)
+        if prompt is not None:
+            actions.append(
+                types.CodeAction(
+                    title="Generate WGSL from this comment",
+                    kind=types.CodeActionKind.RefactorRewrite,
+                    command=types.Command(
+                        title="Generate WGSL from this comment",
+                        command=CMD_GENERATE,
+                        arguments=[{"uri": uri, "line": prompt.comment.end.line}],
+                    ),
+                )
+            )
+    return actions
+
+
+# -- commands ----------------------------------------------------------------------------------
+@server.command(CMD_GENERATE)
+async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
+    """``[{"prompt": "..."}]`` returns code; ``[{"uri": ..., "line": n}]`` also inserts it
+    below the comment that ends on line ``n``."""
+    options = args[0] if args and isinstance(args[0], dict) else {}
+    uri = options.get("uri")
+    prompt_text = options.get("prompt")
+    insert_at: types.Position | None = None
+    context = ""
+    indent = ""
+    if isinstance(uri, str):
+        found = ls.analysis(uri)
+        if found is None:
+            return {"error": f"{uri} is not open"}
+        analysis, mapper = found
+        line = int(options.get("line", 0))
+        line_end = Position(line, len(analysis.lines[line]) if line < len(analysis.lines) else 0)
+        prompt = analysis.comment_prompt(line_end)
+        if prompt is None:
+            return {"error": f"line {line + 1} is not a // comment"}
+        prompt_text = prompt.prompt
+        context = analysis.text
+        indent = prompt.indent
+        insert_at = mapper.to_client(prompt.insert_at.line, 0)
+    if not isinstance(prompt_text, str) or not prompt_text.strip():
+        return {
+            "error": 'tinyAgent.generate needs [{"prompt": "..."}] or [{"uri": ..., "line": n}]'
+        }
+    ls.model.ensure_loading(ls.settings.model_path)
+    job = ls.model.job(
+        uri if isinstance(uri, str) else "",
+        prompt_text,
+        context,
+        beams=ls.settings.beams,
+        max_tokens=ls.settings.max_tokens,
+    )
+    assert job.task is not None
+    result = await asyncio.shield(job.task)
+    if result is None:
+        message = f"No code generated: {job.error or 'stopped'}"
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+        return {"error": message}
+    code = _indent(result.code.rstrip("\n"), indent)
+    if insert_at is not None and isinstance(uri, str):
+        await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(
+                label="Generate WGSL from this comment",
+                edit=types.WorkspaceEdit(
+                    changes={
+                        uri: [
+                            types.TextEdit(
+                                range=types.Range(start=insert_at, end=insert_at),
+                                new_text=code + "\n",
+                            )
+                        ]
+                    }
+                ),
+            )
+        )
+    return {
+        "code": code,
+        "valid": result.valid,
+        "source": result.source,
+        "diagnostics": [d.message for d in result.diagnostics],
+    }
+
+
+@server.command(CMD_MODEL_INFO)
+def cmd_model_info(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
+    info = ls.model.describe()
+    info["training"] = ls.training is not None
+    return info
+
+
+@server.command(CMD_VALIDATE_WORKSPACE)
+async def cmd_validate_workspace(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
+    """Validates every ``*.wgsl`` under the workspace folders and publishes the diagnostics."""
+    roots = [Path(p) for p in _workspace_roots(ls)]
+    files: list[Path] = []
+    for root in roots:
+        for path in sorted(root.rglob("*.wgsl")):
+            if any(part.startswith(".") or part == "node_modules" for part in path.parts):
+                continue
+            files.append(path)
+            if len(files) >= _MAX_WORKSPACE_FILES:
+                break
+    invalid: list[dict[str, Any]] = []
+    for path in files:
+        uri = path.as_uri()
+        if uri in ls.workspace.text_documents:
+            current = ls.document(uri)
+            if current is not None:
+                ls.checks.schedule(uri, current[1], 0.0)
+            text = current[0] if current else ""
+        else:
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = path.read_bytes()[: exc.start].count(b"\n") + 1
+                message = (
+                    f"{path}: line {line} is not UTF-8 (byte {exc.start}); "
+                    "re-save the file as UTF-8"
+                )
+                invalid.append({"path": str(path), "errors": [message]})
+                ls.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(
+                        uri=uri,
+                        diagnostics=[
+                            types.Diagnostic(
+                                range=types.Range(
+                                    start=types.Position(line=line - 1, character=0),
+                                    end=types.Position(line=line - 1, character=0),
+                                ),
+                                severity=types.DiagnosticSeverity.Error,
+                                source="naga",
+                                code="not-utf8",
+                                message=message,
+                            )
+                        ],
+                    )
+                )
+                continue
+            except OSError as exc:
+                invalid.append({"path": str(path), "errors": [f"cannot read: {exc}"]})
+                continue
+            from server.diagnostics import to_lsp
+
+            result = await asyncio.to_thread(ls._validate, text)
+            mapper = PositionMapper(text.split("\n"), ls.encoding())
+            ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=[to_lsp(d, mapper, uri) for d in result.diagnostics]
+                )
+            )
+            if not result.valid:
+                invalid.append(
+                    {
+                        "path": str(path),
+                        "errors": [d.message for d in result.diagnostics if d.severity == "error"],
+                    }
+                )
+    summary = f"Validated {len(files)} WGSL files: {len(invalid)} with errors"
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Warning if invalid else types.MessageType.Info, message=summary
+        )
+    )
+    return {"files": len(files), "invalid": invalid}
+
+
+def _workspace_roots(ls: TinyAgentServer) -> list[str]:
+    roots = [to_fs_path(f.uri) for f in ls.workspace.folders.values()]
+    if not roots and ls.workspace.root_path:
+        roots = [ls.workspace.root_path]
+    return [r for r in roots if r]
+
+
+@server.command(CMD_STOP_TRAINING)
+def cmd_stop_training(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
+    if ls.training is None:
+        return {"stopped": False, "reason": "no training is running"}
+    ls.training.stop()
+    return {"stopped": True}
+
+
+@server.command(CMD_TRAIN)
+async def cmd_train(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
+    """Starts a training run and returns at once; progress arrives as ``$/progress``."""
+    if ls.training is not None:
+        message = "A training run is already in progress; stop it first (tinyAgent.stopTraining)."
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+        return {"started": False, "reason": message}
+    roots = _workspace_roots(ls)
+    try:
+        request = TrainingRequest.from_arguments(list(args), Path(roots[0]) if roots else None)
+    except ValueError as exc:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=str(exc))
+        )
+        return {"started": False, "reason": str(exc)}
+    if ls.settings.device != "auto":
+        request.device = ls.settings.device
+    ls._training_count += 1
+    token = f"tinyAgent/train/{ls._training_count}"
+    run = TrainingRun(request, lambda event: None)
+    ls.training = run
+    asyncio.get_running_loop().create_task(_train(ls, run, token))
+    return {"started": True, "token": token}
+
+
+async def _train(ls: TinyAgentServer, run: TrainingRun, token: str) -> None:
+    progress = ls.work_done_progress
+    use_progress = ls.supports("window.work_done_progress")
+    title = f"Training {run.request.config.name}"
+    last_report = 0.0
+    if use_progress:
+        try:
+            await progress.create_async(token)
+            progress.begin(
+                token,
+                types.WorkDoneProgressBegin(
+                    title=title, cancellable=True, message="starting", percentage=0
+                ),
+            )
+            future = progress.tokens.get(token)
+            if future is not None:
+                future.add_done_callback(lambda f: run.stop() if f.cancelled() else None)
+        except Exception as exc:
+            log.warning("client refused a progress token: %s", exc)
+            use_progress = False
+    ls.model.set_state("training", 0)
+
+    def on_event(event: dict[str, Any]) -> None:
+        nonlocal last_report
+        kind = event.get("event")
+        percentage: int | None = None
+        message: str | None = None
+        if kind == "step":
+            total = max(int(event.get("total_steps") or 1), 1)
+            percentage = min(100, int(100 * int(event.get("step") or 0) / total))
+            message = (
+                f"epoch {event.get('epoch')}/{event.get('num_epochs')} · "
+                f"loss {float(event.get('loss') or 0.0):.3f}"
+            )
+            now = time.perf_counter()
+            if now - last_report < 0.2 and percentage < 100:
+                return
+            last_report = now
+        elif kind == "epoch":
+            val = event.get("val_loss")
+            message = f"epoch {event.get('epoch')} done · train loss " + (
+                f"{float(event.get('train_loss') or 0.0):.3f}"
+                + (f" · val loss {float(val):.3f}" if val is not None else "")
+            )
+        elif kind == "start":
+            message = f"{event.get('total_steps')} steps on {event.get('device')}"
+        else:
+            return
+        if percentage is not None:
+            ls.model.set_state("training", percentage)
+        if use_progress:
+            progress.report(
+                token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+    run._on_event = on_event
+    try:
+        outcome = await run.run()
+    except Exception as exc:
+        log.exception("training failed")
+        outcome = TrainingOutcome("failed", message=f"{type(exc).__name__}: {exc}")
+    finally:
+        ls.training = None
+    summary = _training_summary(outcome)
+    if use_progress:
+        progress.end(token, types.WorkDoneProgressEnd(message=summary))
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Error if outcome.status == "failed" else types.MessageType.Info,
+            message=summary,
+        )
+    )
+    if outcome.checkpoint and outcome.status in ("finished", "interrupted"):
+        ls.settings = dataclasses.replace(ls.settings, model_path=outcome.checkpoint)
+        ls.model.load(outcome.checkpoint)
+    else:
+        ls.model.set_state("ready" if ls.model.generator is not None else "unloaded")
+
+
+def _training_summary(outcome: TrainingOutcome) -> str:
+    if outcome.status == "finished":
+        metrics = ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in sorted(outcome.metrics.items())
+        )
+        return f"Training finished: {metrics or 'no metrics'}. Model saved to {outcome.checkpoint}."
+    if outcome.status == "interrupted":
+        return f"Training stopped; checkpoint kept at {outcome.checkpoint}."
+    return f"Training failed: {outcome.message}"
+
+
+def main(tcp: tuple[str, int] | None = None) -> None:
+    """Run the server over stdio (default) or TCP."""
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()

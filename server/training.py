@@ -1,0 +1,163 @@
+"""Training from the editor: the CLI's ``train --progress json`` as a child process.
+
+Training takes minutes and all cores, so it never runs in the server's process. The child's
+JSON lines are turned into progress callbacks; stopping sends SIGINT, on which the trainer
+saves a checkpoint and exits with status 130.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingRequest:
+    config: Path
+    epochs: int | None = None
+    workspace: Path | None = None
+    device: str | None = None
+
+    @classmethod
+    def from_arguments(cls, args: Sequence[Any], root: Path | None) -> TrainingRequest:
+        """Accepts ``[{"config": ..., "epochs": ..., "workspace": true}]`` or positional
+        ``[config, epochs, workspace]``; relative paths resolve against the workspace root.
+
+        Raises ValueError with a message for the user when the arguments are unusable.
+        """
+        if len(args) == 1 and isinstance(args[0], dict):
+            options = args[0]
+        else:
+            names = ("config", "epochs", "workspace")
+            options = dict(zip(names, args, strict=False))
+        config = options.get("config")
+        if not isinstance(config, str) or not config:
+            raise ValueError(
+                'tinyAgent.train needs a configuration file: arguments [{"config": "path.toml"}]'
+            )
+        path = Path(config).expanduser()
+        if not path.is_absolute() and root is not None:
+            path = root / path
+        if not path.is_file():
+            raise ValueError(f"tinyAgent.train: configuration file {path} does not exist")
+        epochs = options.get("epochs")
+        if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+            raise ValueError(f"tinyAgent.train: epochs must be a positive integer, got {epochs!r}")
+        workspace = options.get("workspace")
+        workspace_dir: Path | None = None
+        if workspace is True:
+            if root is None:
+                raise ValueError("tinyAgent.train: workspace=true needs an open workspace folder")
+            workspace_dir = root
+        elif isinstance(workspace, str) and workspace:
+            workspace_dir = Path(workspace)
+        return cls(config=path, epochs=epochs, workspace=workspace_dir)
+
+    def command(self) -> list[str]:
+        # -P: never put the working directory on sys.path, so a user's engine.py cannot
+        # shadow ours in the child either.
+        argv = [sys.executable, "-P", "-m", "engine.cli", "train"]
+        argv += ["--config", str(self.config), "--progress", "json"]
+        if self.epochs is not None:
+            argv += ["--epochs", str(self.epochs)]
+        if self.workspace is not None:
+            argv += ["--workspace", str(self.workspace)]
+        if self.device is not None:
+            argv += ["--device", self.device]
+        return argv
+
+
+@dataclass
+class TrainingOutcome:
+    status: str  # "finished" | "interrupted" | "failed"
+    checkpoint: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    last_epoch: dict[str, Any] | None = None
+
+
+class TrainingRun:
+    """One running ``train`` child; ``on_event`` sees every JSON progress object."""
+
+    def __init__(self, request: TrainingRequest, on_event: Callable[[dict[str, Any]], None]):
+        self.request = request
+        self._on_event = on_event
+        self._process: asyncio.subprocess.Process | None = None
+        self.stop_requested = False
+
+    def stop(self) -> None:
+        """Ask the trainer to save a checkpoint and exit."""
+        self.stop_requested = True
+        if self._process is not None and self._process.returncode is None:
+            log.info("stopping training (SIGINT to pid %s)", self._process.pid)
+            self._process.send_signal(signal.SIGINT)
+
+    async def run(self) -> TrainingOutcome:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.request.command(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=str(self.request.config.parent),
+            )
+        except OSError as exc:
+            return TrainingOutcome("failed", message=f"could not start training: {exc}")
+        if self.stop_requested:
+            self._process.send_signal(signal.SIGINT)
+        stderr_tail: deque[str] = deque(maxlen=20)
+        outcome = TrainingOutcome("failed")
+        assert self._process.stdout is not None and self._process.stderr is not None
+
+        async def read_stderr(stream: asyncio.StreamReader) -> None:
+            while line := await stream.readline():
+                text = line.decode("utf-8", "replace").rstrip()
+                stderr_tail.append(text)
+                log.debug("train: %s", text)
+
+        stderr_task = asyncio.create_task(read_stderr(self._process.stderr))
+        while raw := await self._process.stdout.readline():
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                log.debug("train (not JSON): %s", raw.decode("utf-8", "replace").rstrip())
+                continue
+            if not isinstance(event, dict):
+                continue
+            kind = event.get("event")
+            if kind == "end":
+                outcome = TrainingOutcome(
+                    "finished",
+                    checkpoint=event.get("checkpoint"),
+                    metrics=dict(event.get("metrics") or {}),
+                )
+            elif kind == "interrupted":
+                outcome = TrainingOutcome("interrupted", checkpoint=event.get("checkpoint"))
+            elif kind == "error":
+                outcome = TrainingOutcome("failed", message=str(event.get("message", "")))
+            elif kind == "epoch":
+                outcome.last_epoch = event
+            self._on_event(event)
+        code = await self._process.wait()
+        await stderr_task
+        if outcome.status == "failed" and not outcome.message:
+            detail = "\n".join(line for line in stderr_tail if line.strip())[-1500:]
+            outcome.message = f"training exited with status {code}" + (
+                f": {detail}" if detail else ""
+            )
+        elif outcome.status == "finished" and code != 0:
+            outcome = TrainingOutcome("failed", message=f"training exited with status {code}")
+        return outcome

@@ -1,0 +1,36 @@
+"""Language-server tests: the real server as a subprocess, driven by pytest-lsp clients.
+
+Every ``client`` test runs twice, with VS Code's and Neovim 0.7's declared capabilities.
+The server is started exactly as editors start it: the ``tiny-agent-trainer serve`` script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsp_helpers import PROFILES, SCRIPT, server_env, start
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[SCRIPT, "serve"], server_env=server_env()),
+    params=PROFILES,
+)
+async def client(
+    lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[None]:
+    await start(lsp_client, request.param, tmp_path)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[SCRIPT, "serve"], server_env=server_env()),
+)
+async def bare_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    """A connected client that has not initialized yet: the test chooses its settings."""
+    yield
+    await lsp_client.shutdown_session()

@@ -1,0 +1,100 @@
+"""Helpers for the language-server tests (the fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+SCRIPT = str(Path(sys.executable).with_name("tiny-agent-trainer"))
+PROFILES = ["visual-studio-code", "neovim@v0.7.0"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    runtime = Path(os.environ.get("TMPDIR", "/tmp")) / f"xdg-runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    return {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **extra}
+
+
+def test_settings() -> dict[str, Any]:
+    """Settings used by the tests: the template generator, a short debounce."""
+    return {"modelPath": "dummy", "debounceMs": 50, "completions": {"waitMs": 3000}}
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+async def start(
+    client: LanguageClient,
+    profile: str,
+    root: Path,
+    options: dict[str, Any] | None = None,
+    capabilities: types.ClientCapabilities | None = None,
+) -> None:
+    settings = test_settings() if options is None else options
+    client.set_configuration({"tinyAgent": settings})
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities or client_capabilities(profile),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options={"tinyAgent": settings},
+        )
+    )
+
+
+def open_document(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.diagnostics.pop(uri, None)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="wgsl", version=version, text=text
+            )
+        )
+    )
+    return uri
+
+
+def change_document(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+async def wait_for(
+    condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02
+) -> None:
+    """Wait until ``condition()`` holds; fail the test with a clear message after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+async def diagnostics_for(
+    client: LanguageClient, uri: str, timeout: float = 30.0
+) -> list[types.Diagnostic]:
+    await wait_for(lambda: uri in client.diagnostics, timeout)
+    return list(client.diagnostics[uri])
+
+
+def position_of(text: str, needle: str, offset: int = 0) -> types.Position:
+    """The LSP position (UTF-16) of the first ``needle`` in ``text``, plus ``offset`` columns."""
+    index = text.index(needle) + offset
+    line = text.count("\n", 0, index)
+    line_start = text.rfind("\n", 0, index) + 1
+    col = len(text[line_start:index].encode("utf-16-le")) // 2
+    return types.Position(line=line, character=col)
