@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-SAMPLE_PROMPT ?= compute shader that doubles every element of a buffer
+SAMPLE_PROMPT ?= chromatic mix of two color buffers
+SAMPLE_MODEL ?= dummy
 
 .PHONY: run test install install-dev system-deps lint typecheck unit e2e-nvim e2e-vscode vsix bench clean
 
@@ -25,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 ## The main job on the shipped defaults: validate the example shaders, then write WGSL for a prompt.
 run: install
 	$(BIN)/tiny-agent-trainer validate examples/*.wgsl
-	$(BIN)/tiny-agent-trainer generate --prompt "$(SAMPLE_PROMPT)"
+	$(BIN)/tiny-agent-trainer generate --model "$(SAMPLE_MODEL)" --prompt "$(SAMPLE_PROMPT)"
 
 system-deps:
 	bash scripts/install-system-deps.sh
