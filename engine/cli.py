@@ -541,14 +541,14 @@ _COMMANDS.append(_add_generate)
 
 
 def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from engine.evaluate import DEFAULT_CONFIG, SPLITS
-
     p = sub.add_parser(
         "eval", help="score a model against the retrieval baseline on held-out prompts"
     )
     p.add_argument("--model", default=None, metavar="dummy|DIR", help="default: the shipped model")
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="its [dataset] is used")
-    p.add_argument("--split", choices=SPLITS, default="heldout", help="default: heldout")
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="whose [dataset] to use (default: the shipped)"
+    )
+    p.add_argument("--split", choices=("heldout", "val"), default="heldout")
     p.add_argument(
         "--limit", type=int, metavar="N", help="evaluate N prompts spread over the split"
     )
@@ -560,11 +560,11 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from engine.config import ConfigError
     from engine.dataset import DatasetError
-    from engine.evaluate import evaluate, format_report, load_eval_split
+    from engine.evaluate import DEFAULT_CONFIG, evaluate, format_report, load_eval_split
     from engine.generate import Generator
 
     try:
-        examples, train = load_eval_split(args.config, args.split, args.limit)
+        examples, train = load_eval_split(args.config or DEFAULT_CONFIG, args.split, args.limit)
     except (ConfigError, DatasetError, ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
     try:

@@ -20,6 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.fit import FitError, scan
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from engine.validator import ValidationResult
 
 NGRAM_SIZES = (3, 4, 5)
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "wgsl_generation.toml"
+SPLITS = ("heldout", "val")
 
 
 def wgsl_tokens(code: str) -> list[str]:
@@ -149,7 +152,7 @@ def score_outputs(
     scores.exact_match = exact_match(refs, hyps)
     scores.bleu = bleu(refs, hyps)
     for example, code in zip(examples, outputs, strict=True):
-        ok = validate(code).valid
+        ok = bool(code.strip()) and validate(code).valid
         scores.valid += ok
         if "@compute" not in example.wgsl_code:
             continue
@@ -190,9 +193,13 @@ def evaluate(
     runner = runner or KernelRunner()
     outputs: list[str] = []
     start = time.perf_counter()
+    from engine.templates import NoTemplateError
+
     for i, example in enumerate(examples):
-        result = generator.generate(example.natural_language, beams=beams)
-        outputs.append(result.code)
+        try:
+            outputs.append(generator.generate(example.natural_language, beams=beams).code)
+        except NoTemplateError:
+            outputs.append("")
         if on_progress is not None:
             on_progress(i + 1, len(examples))
     model_seconds = time.perf_counter() - start
@@ -231,3 +238,30 @@ def format_report(report: EvalReport) -> str:
     per_prompt_ms = 1000 * m.seconds / max(m.count, 1)
     lines.append(f"{'time per prompt (ms)':<{width}}  {per_prompt_ms:>8.1f}")
     return "\n".join(lines)
+
+
+def load_eval_split(
+    config_path: Path, split: str, limit: int | None = None
+) -> tuple[list[Example], list[Example]]:
+    """(examples to evaluate, training examples) from a training config's dataset.
+
+    ``limit`` keeps that many examples spread evenly over the split (every family stays in).
+    Raises :class:`engine.config.ConfigError` / :class:`engine.dataset.DatasetError`, or
+    ValueError when the split is unknown or empty."""
+    from engine.config import load_config
+    from engine.dataset import load_splits
+
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    config = load_config(config_path)
+    splits = load_splits(config.dataset, config.training.seed)
+    examples = splits.heldout if split == "heldout" else splits.val
+    if not examples:
+        raise ValueError(
+            f"{config_path}: the {split} split is empty; set [dataset] "
+            f"{'heldout_path' if split == 'heldout' else 'val_ratio or val_path'}"
+        )
+    if limit is not None and 0 < limit < len(examples):
+        step = len(examples) / limit
+        examples = [examples[int(i * step)] for i in range(limit)]
+    return examples, splits.train

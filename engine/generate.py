@@ -14,11 +14,12 @@ editor can cancel a completion that is no longer wanted.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -557,3 +558,37 @@ def _template_code(prompt: str) -> str:
     if generate_template is None:
         raise RuntimeError("engine.templates offers no generate_from_prompt(prompt)")
     return str(generate_template(prompt))
+
+
+def read_prompt_file(path: Path) -> list[str]:
+    """One prompt per line (blank lines skipped); raises ValueError naming the file when it
+    holds no prompt or is not UTF-8 text, OSError when it cannot be read."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise OSError(f"{path}: cannot read the prompt file ({exc.strerror or exc})") from None
+    prompts = [line.strip() for line in text.splitlines() if line.strip()]
+    if not prompts:
+        raise ValueError(f"{path}: no prompts; write one prompt per line")
+    return prompts
+
+
+def generate_json_lines(
+    generator: Generator, prompts: Sequence[str], *, beams: int | None = None
+) -> Iterator[tuple[str, bool]]:
+    """For each prompt, a JSON line ``{"prompt", "code", "valid"}`` and its validity.
+
+    A prompt the template generator has no template for gives ``"code": ""``, ``"valid":
+    false`` and an ``"error"`` saying why, instead of ending the batch."""
+    from engine.templates import NoTemplateError
+
+    for prompt in prompts:
+        record: dict[str, object]
+        try:
+            result = generator.generate(prompt, beams=beams)
+            record = {"prompt": prompt, "code": result.code, "valid": result.valid}
+        except NoTemplateError as exc:
+            record = {"prompt": prompt, "code": "", "valid": False, "error": str(exc)}
+        yield json.dumps(record, ensure_ascii=False), bool(record["valid"])
