@@ -462,9 +462,8 @@ class Analysis:
             close = self._brace_match.get(cursor, len(tokens) - 1)
             body = (tokens[cursor].offset, tokens[close].end_offset)
             end = close
-            scope = body
             for param in params:
-                param.scope = scope
+                param.scope = (name.offset, body[1])
             self._collect_locals(cursor, close)
         prefix = " ".join(a for _, a in attributes)
         symbol = Symbol(
