@@ -36,9 +36,8 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import regex
 
@@ -118,8 +117,9 @@ _CLOSED_TYPE = (
 
 _WGSL_LEXEME = regex.compile(
     r"""
-    (?P<ws>[ \t\r\f\v\u0085\u200e\u200f\u2028\u2029]*\n[\s]*
-      |[ \t\r\f\v\u0085\u200e\u200f\u2028\u2029]+)
+    [ \t\r\f\v\u0085\u200e\u200f\u2028\u2029]*
+    (?:
+    (?P<ws>\n[\s]*)
   | (?P<comment>//[^\n]*|/\*(?s:.*?)(?:\*/|\Z))
   | (?P<type>"""
     + _CLOSED_TYPE
@@ -133,8 +133,8 @@ _WGSL_LEXEME = regex.compile(
   | (?P<op>"""
     + "|".join(regex.escape(op) for op in WGSL_OPERATORS)
     + r""")
-  | (?P<other>.)
-    """,
+  | (?P<other>[^ \t\r\f\v\n\u0085\u200e\u200f\u2028\u2029])
+    )""",
     regex.VERBOSE,
 )
 
@@ -145,8 +145,7 @@ _PROMPT_LEXEME = regex.compile(
 )
 
 
-@dataclass(frozen=True)
-class Lexeme:
+class Lexeme(NamedTuple):
     """One lexical unit: its text and kind (word, number, op, type, attr, comment, newline)."""
 
     text: str
@@ -160,50 +159,46 @@ def lex_wgsl(source: str) -> list[Lexeme]:
     requires (``array<array<f32, 4>>``).
     """
     out: list[Lexeme] = []
+    append = out.append
     depth = 0  # open template lists
+    last_code: Lexeme | None = None
     for m in _WGSL_LEXEME.finditer(source):
         kind = m.lastgroup or "other"
-        text = m.group()
         if kind == "ws":
-            if "\n" in text and out:
-                nl = BLANK_LINE if text.count("\n") >= 2 else NEWLINE
+            if out:
+                nl = BLANK_LINE if m.group(kind).count("\n") >= 2 else NEWLINE
                 if out[-1].kind == "newline":
                     if nl == BLANK_LINE:
                         out[-1] = Lexeme(BLANK_LINE, "newline")
                 else:
-                    out.append(Lexeme(nl, "newline"))
+                    append(Lexeme(nl, "newline"))
             continue
+        text = m.group(kind)
         if kind == "op":
-            prev = _last_code(out)
-            if text == "<" and prev is not None and _opens_template(prev):
+            if text == "<" and last_code is not None and _opens_template(last_code):
                 depth += 1
             elif depth and text in (">", ">>", ">=", ">>="):
                 if text == ">>":
-                    out.append(Lexeme(">", "op"))
+                    append(Lexeme(">", "op"))
                     depth -= 1
                     if depth:
                         depth -= 1
-                    out.append(Lexeme(">", "op"))
+                    last_code = Lexeme(">", "op")
+                    append(last_code)
                     continue
-                if text == ">":
-                    depth -= 1
-                else:
-                    depth -= 1
-                    out.append(Lexeme(">", "op"))
+                depth -= 1
+                if text != ">":
+                    append(Lexeme(">", "op"))
                     text = text[1:]
             elif text in (";", "{", "}"):
                 depth = 0
-        out.append(Lexeme(text, kind))
+        lexeme = Lexeme(text, kind)
+        append(lexeme)
+        if kind != "comment":
+            last_code = lexeme
     while out and out[-1].kind == "newline":
         out.pop()
     return out
-
-
-def _last_code(lexemes: list[Lexeme]) -> Lexeme | None:
-    for lx in reversed(lexemes):
-        if lx.kind not in ("newline", "comment"):
-            return lx
-    return None
 
 
 def _opens_template(prev: Lexeme) -> bool:

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import wgpu
 
 from engine.dataset import Example, load_examples
+from engine.tokenizer import Tokenizer, build_prompt_tokenizer, build_wgsl_tokenizer
+from engine.validator import Validator
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 @pytest.fixture(scope="module")
-def device() -> wgpu.GPUDevice:
-    adapter = wgpu.gpu.request_adapter_sync(power_preference="high-performance")
-    return adapter.request_device_sync()
-
-
-def _naga_error(device: wgpu.GPUDevice, code: str) -> str | None:
-    try:
-        device.create_shader_module(code=code)
-    except wgpu.GPUValidationError as exc:
-        return str(exc)
-    return None
+def validator() -> Iterator[Validator]:
+    with Validator() as v:
+        yield v
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +31,62 @@ def heldout() -> list[Example]:
     return load_examples(DATA / "heldout.toml")
 
 
+@pytest.fixture(scope="module")
+def wgsl_tok(train: list[Example]) -> Tokenizer:
+    return build_wgsl_tokenizer([e.wgsl_code for e in train], min_freq=2)
+
+
+def _failures(validator: Validator, codes: dict[str, Example]) -> list[str]:
+    out = []
+    for code, example in codes.items():
+        result = validator.validate(code)
+        if not result.valid:
+            first = result.diagnostics[0].message if result.diagnostics else "?"
+            out.append(f"{example.family}: {example.natural_language!r}: {first}")
+    return out
+
+
 def test_every_shipped_pair_validates_with_naga(
-    device: wgpu.GPUDevice, train: list[Example], heldout: list[Example]
+    validator: Validator, train: list[Example], heldout: list[Example]
 ) -> None:
     codes = {e.wgsl_code: e for e in [*train, *heldout]}
-    failures = []
-    for code, example in codes.items():
-        error = _naga_error(device, code)
-        if error is not None:
-            failures.append(f"{example.family}: {example.natural_language!r}\n{error}")
+    failures = _failures(validator, codes)
     assert not failures, f"{len(failures)} shipped shaders fail naga:\n" + "\n".join(failures[:5])
+
+
+def test_decoded_shipped_code_still_validates(
+    validator: Validator, train: list[Example], heldout: list[Example], wgsl_tok: Tokenizer
+) -> None:
+    """What the model is trained to emit, decoded, is the shipped program up to whitespace."""
+    tok = wgsl_tok
+    codes = {e.wgsl_code: e for e in [*train, *heldout]}
+    decoded = {}
+    for code, example in codes.items():
+        ids = tok.encode(code)
+        assert tok.unk_id not in ids
+        text = tok.decode(ids)
+        assert text.split() == code.split() or "".join(text.split()) == "".join(code.split())
+        decoded[text] = example
+    failures = _failures(validator, decoded)
+    assert not failures, "\n".join(failures[:5])
 
 
 def test_dataset_meets_size_and_diversity_targets(train: list[Example]) -> None:
     prompts = [e.natural_language for e in train]
+    families = Counter(e.family for e in train)
     assert len(train) >= 3000
+    assert len(families) >= 40
     assert len(set(prompts)) / len(prompts) >= 0.9
+    assert min(families.values()) >= 20
+
+
+def test_programs_stay_short_enough_for_the_model(
+    train: list[Example], wgsl_tok: Tokenizer
+) -> None:
+    by_code = {code: len(wgsl_tok.encode(code)) for code in {e.wgsl_code for e in train}}
+    lengths = sorted(by_code[e.wgsl_code] for e in train)
+    assert lengths[-1] <= 400
+    assert lengths[len(lengths) // 2] <= 150
 
 
 def test_no_heldout_prompt_appears_in_training(
@@ -61,3 +96,25 @@ def test_no_heldout_prompt_appears_in_training(
     leaked = [e.natural_language for e in heldout if e.natural_language.lower() in train_prompts]
     assert not leaked
     assert {e.family for e in heldout} <= {e.family for e in train}
+    assert len({e.family for e in heldout}) >= 40
+
+
+def test_compute_kernels_follow_the_binding_convention(train: list[Example]) -> None:
+    for e in train:
+        if "compute" not in e.tags or "storage-texture" in e.tags:
+            continue
+        io = next(t for t in e.tags if t.startswith("io:"))
+        roles = io[3:].split(",")
+        names = {"in": "input", "out": "output", "params": "params"}
+        for slot, role in enumerate(roles):
+            name = names.get(role, role)
+            assert f"@binding({slot}) var<" in e.wgsl_code
+            assert f"> {name}: " in e.wgsl_code, (e.natural_language, name)
+
+
+def test_prompt_vocabulary_covers_heldout_words_mostly(
+    train: list[Example], heldout: list[Example]
+) -> None:
+    tok = build_prompt_tokenizer([e.natural_language for e in train], 1, lowercase=True)
+    ids = [i for e in heldout for i in tok.encode(e.natural_language)]
+    assert tok.unk_id not in ids

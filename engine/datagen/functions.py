@@ -43,6 +43,7 @@ def function_specs(rng: random.Random) -> list[Spec]:
                     f"compute the luminance of an rgb color with {label} weights",
                     f"return the {label} luma of a color",
                     f"get the perceived brightness of a color ({label})",
+                    f"luminance function using {label} coefficients",
                 ),
                 (f"how bright is a color, using {label} coefficients",),
             )
@@ -60,6 +61,9 @@ fn hsv_to_rgb(c: vec3<f32>) -> vec3<f32> {
                 "convert an hsv color to rgb",
                 "hsv to rgb conversion",
                 "turn hue, saturation and value into an rgb color",
+                "hsv2rgb helper",
+                "convert a color from hsv space to rgb space",
+                "function hsv_to_rgb",
             ),
             ("go from hsv to rgb", "change a color from hue/sat/value to red/green/blue"),
         )
@@ -80,6 +84,9 @@ fn rgb_to_hsv(c: vec3<f32>) -> vec3<f32> {
                 "convert an rgb color to hsv",
                 "rgb to hsv conversion",
                 "turn an rgb color into hue, saturation and value",
+                "rgb2hsv helper",
+                "convert a color from rgb space to hsv space",
+                "function rgb_to_hsv",
             ),
             ("go from rgb to hsv", "get the hue/sat/value of a red/green/blue color"),
         )
@@ -95,6 +102,8 @@ fn hash(p: vec2<f32>) -> f32 {
                 "hash a 2d point to a pseudo-random float",
                 "sin-fract hash of a vec2",
                 "random number from a 2d coordinate",
+                "pseudo-random float in [0, 1) from a vec2 seed",
+                "generate a random value from a 2d position",
             ),
             ("give me a cheap random value for a position",),
             w=1.5,
@@ -113,6 +122,7 @@ fn pcg_hash(input: u32) -> u32 {
                 "pcg hash of a u32",
                 "integer hash function for a u32 seed",
                 "hash an unsigned integer with pcg",
+                "pcg random number generator step",
             ),
             ("scramble an integer into a random-looking integer",),
         )
@@ -336,7 +346,11 @@ fn translation(offset: vec3<f32>) -> mat4x4<f32> {
         vec4<f32>(offset, 1.0),
     );
 }""",
-            ("build a 4x4 translation matrix", "translation matrix from an offset vector"),
+            (
+                "build a 4x4 translation matrix",
+                "translation matrix from an offset vector",
+                "make a mat4x4 that translates by a vec3",
+            ),
             ("matrix that moves points by an offset",),
         )
     )
@@ -352,7 +366,11 @@ fn scaling(factor: vec3<f32>) -> mat4x4<f32> {
         vec4<f32>(0.0, 0.0, 0.0, 1.0),
     );
 }""",
-            ("build a 4x4 scale matrix", "scaling matrix from per-axis factors"),
+            (
+                "build a 4x4 scale matrix",
+                "scaling matrix from per-axis factors",
+                "make a mat4x4 that scales by a vec3",
+            ),
             ("matrix that stretches points along each axis",),
         )
     )

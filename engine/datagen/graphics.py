@@ -349,6 +349,8 @@ def vertex_specs(rng: random.Random) -> list[Spec]:
             "transform the vertex position by an mvp matrix",
             "multiply the position by a model-view-projection uniform",
             "apply an mvp transform in the vertex shader",
+            "project each vertex with a uniform mvp matrix",
+            "mvp transform of a vec3 position",
         ),
         ("project vertices with a single combined matrix",),
         w=2.0,
@@ -396,6 +398,7 @@ def vertex_specs(rng: random.Random) -> list[Spec]:
         (
             "full-screen quad from six hard-coded vertices",
             "draw a fullscreen quad as two triangles using the vertex index",
+            "emit a screen-covering quad from a constant array of six positions",
         ),
         ("two triangles covering the screen, positions in an array",),
     )
@@ -408,6 +411,9 @@ def vertex_specs(rng: random.Random) -> list[Spec]:
         (
             "offset each instance by a position from a storage buffer",
             "instanced vertex shader with per-instance offsets",
+            "move every instance by its own offset read with the instance index",
+            "draw instances shifted by offsets stored in a storage buffer",
+            "add a per-instance vec2 offset to the vertex position",
         ),
         ("draw many copies of a mesh, each moved by its own offset",),
     )
@@ -484,6 +490,7 @@ def storage_texture_specs(rng: random.Random) -> list[Spec]:
             (
                 f"invert an image from a texture into a {fmt} storage texture",
                 f"read a texture and write its negative to a {fmt} storage texture",
+                f"image inversion compute shader with a {fmt} storage texture output",
             ),
             (f"image negative filter, output format {fmt}",),
         )
@@ -501,6 +508,7 @@ def storage_texture_specs(rng: random.Random) -> list[Spec]:
             (
                 f"convert a texture to grayscale into a {fmt} storage texture",
                 f"grayscale image filter writing to a {fmt} storage texture",
+                f"write the luminance of each texel to a {fmt} storage texture",
             ),
             (f"make a black and white copy of an image ({fmt})",),
         )
@@ -523,6 +531,7 @@ def storage_texture_specs(rng: random.Random) -> list[Spec]:
             (
                 f"3x3 box blur of a texture into a {fmt} storage texture",
                 f"blur an image with a 3 by 3 box filter, writing a {fmt} storage texture",
+                f"average each texel with its 8 neighbours into a {fmt} storage texture",
             ),
             (f"soften a picture by averaging each pixel with its neighbours ({fmt})",),
         )
