@@ -166,3 +166,17 @@ def test_every_shipped_example_validates() -> None:
     assert len(examples) >= 5
     proc = cli("validate", *examples, cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_file_that_crashes_naga_does_not_stop_the_run(tmp_path: Path) -> None:
+    depth = 5000
+    write(
+        tmp_path, "deep.wgsl", "fn f() -> i32 { return " + "(" * depth + "1" + ")" * depth + "; }\n"
+    )
+    write(tmp_path, "bad.wgsl", WRONG_RETURN)
+    proc = cli("validate", "deep.wgsl", "bad.wgsl", cwd=tmp_path)
+    assert proc.returncode == 1
+    first, second = proc.stdout.splitlines()
+    assert first.startswith("deep.wgsl:1:1: error: ") and "crashed" in first
+    assert second == WRONG_RETURN_LINE.format(path="bad.wgsl")
+    assert "Traceback" not in proc.stderr
