@@ -150,6 +150,11 @@ class _LineMetrics:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        if text.isascii() and text.isprintable():
+            self.starts: list[int] = list(range(len(text)))
+            self.width = len(text)
+            self.rendered = text
+            return
         starts: list[int] = []
         column = 0
         pieces: list[str] = []
@@ -203,7 +208,7 @@ class _Rendered:
 _LOCUS = re.compile(r"^\s*┌─ .*?:(\d+):(\d+)\s*$")
 _SOURCE_ROW = re.compile(r"^\s*(\d+) │(?: (.*))?$")
 _ANNOTATION_ROW = re.compile(r"^\s*│(?: (.*))?$")
-_ELISION = re.compile(r"^\s*·\s*$")
+_ELISION = re.compile(r"^\s*·(?:\s.*)?$")
 _NOTE = re.compile(r"^\s*= (.*)$")
 _PARSE_HEAD = re.compile(r"^Shader '.*?' parsing error: (.*)$")
 _VALIDATION_HEAD = re.compile(r"^Shader validation error: (.*)$")
@@ -221,7 +226,10 @@ def _strip_wrapping(text: str) -> str:
 
 
 def _split_lines(source: str) -> list[str]:
-    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+    lines = source.split("\n")
+    if "\r" in source:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 class _SnippetReader:
@@ -365,35 +373,34 @@ def _parse_rendered(body: str, lines: list[str]) -> _Rendered:
 # Places naga does not label: found in the source by name.
 
 
+_COMMENT_OPEN = re.compile(r"//|/\*")
+_BLOCK_TOKEN = re.compile(r"/\*|\*/")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
 def _mask_comments(source: str) -> str:
-    """``source`` with comments blanked (same length, newlines kept), for searching."""
-    out = list(source)
-    i, n = 0, len(source)
-    while i < n:
-        if source.startswith("//", i):
-            while i < n and source[i] != "\n":
-                out[i] = " "
-                i += 1
-        elif source.startswith("/*", i):
-            depth = 0
-            while i < n:
-                if source.startswith("/*", i):
-                    depth += 1
-                    out[i] = out[i + 1] = " "
-                    i += 2
-                elif source.startswith("*/", i):
-                    depth -= 1
-                    out[i] = out[i + 1] = " "
-                    i += 2
-                    if depth == 0:
-                        break
-                else:
-                    if source[i] != "\n":
-                        out[i] = " "
-                    i += 1
+    """``source`` with comments blanked (same length, newlines kept), for searching.
+
+    Block comments nest in WGSL; a ``//`` inside one does not end it early.
+    """
+    pieces: list[str] = []
+    pos = 0
+    while (m := _COMMENT_OPEN.search(source, pos)) is not None:
+        pieces.append(source[pos : m.start()])
+        if m.group() == "//":
+            end = source.find("\n", m.start())
+            end = len(source) if end < 0 else end
         else:
-            i += 1
-    return "".join(out)
+            depth, end = 1, m.end()
+            while depth and (token := _BLOCK_TOKEN.search(source, end)) is not None:
+                depth += 1 if token.group() == "/*" else -1
+                end = token.end()
+            if depth:
+                end = len(source)
+        pieces.append(_NOT_NEWLINE.sub(" ", source[m.start() : end]))
+        pos = end
+    pieces.append(source[pos:])
+    return "".join(pieces)
 
 
 class _SourceIndex:
@@ -700,8 +707,9 @@ def diagnostics_from_error(source: str, error_text: str, adapter: str) -> tuple[
         innermost = [a for a in labels if not any(a.contains(b) for b in labels)]
         primary = max(innermost, key=lambda a: (a.start, a.order))
         place = _clamp(lines, primary.start, primary.end)
-        index = _SourceIndex(source)
-        if narrowed := _declaration_place(primary, rendered, index):
+        whole_declaration = primary.start[0] != primary.end[0]
+        index = _SourceIndex(source) if whole_declaration else None
+        if index and (narrowed := _declaration_place(primary, rendered, index)):
             place = index.span(*narrowed)
             related.append(
                 RelatedInfo(_clamp(lines, primary.start, primary.end), "in this declaration")

@@ -312,3 +312,14 @@ def test_worker_killed_while_idle_is_not_blamed_on_the_next_shader() -> None:
         worker.process.wait()
         result = v.validate("fn f() -> i32 { return nope; }\n")
         assert [d.code for d in result.diagnostics] == ["naga"]
+
+
+def test_error_deep_in_a_long_function_gets_its_line(validator: Validator) -> None:
+    # naga elides the middle of long snippets ("·" rows); the range must survive that.
+    lines = large_shader(120).split("\n")
+    last_return = max(i for i, text in enumerate(lines) if "return normalize(acc)" in text)
+    lines[last_return] = "    return x * 2.0;"
+    source = "\n".join(lines)
+    (diagnostic,) = validator.validate(source).diagnostics
+    assert "does not match the declared return type" in diagnostic.message
+    assert diagnostic.range == SourceRange(last_return, 11, last_return, 18)
