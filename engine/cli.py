@@ -593,6 +593,39 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_eval)
 
 
+# --- dataset -----------------------------------------------------------------------------------
+
+
+def _add_dataset(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("dataset", help="statistics of the training pairs: counts, lengths, naga")
+    p.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE", help="whose [dataset]"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_dataset)
+
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    from engine.config import ConfigError
+    from engine.dataset import DatasetError, describe_splits, format_description, load_splits
+
+    try:
+        cfg = load_config(args.config)
+        splits = load_splits(cfg.dataset, cfg.training.seed)
+    except (ConfigError, DatasetError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    report = describe_splits(
+        splits, min_freq=cfg.tokenizer.min_freq, lowercase=cfg.tokenizer.lowercase
+    )
+    print(json.dumps(report, indent=2) if args.json else format_description(report))
+    programs = report["programs"]
+    assert isinstance(programs, dict)
+    return EXIT_OK if programs["naga_valid"] == programs["distinct"] else EXIT_INVALID
+
+
+_COMMANDS.append(_add_dataset)
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the WGSL language server (stdio by default)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")

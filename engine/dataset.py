@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FAMILY = "custom"
 _REQUIRED = ("natural_language", "wgsl_code")
-_EXAMPLES_HEADER = re.compile(r"^\s*\[\[\s*examples\s*\]\]", re.MULTILINE)
+_EXAMPLES_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*examples[ \t]*\]\]", re.MULTILINE)
 
 
 class DatasetError(ValueError):
@@ -310,3 +310,100 @@ def _function_text(lines: Sequence[str], start: int, fn_line: int) -> str | None
         if opened and depth <= 0:
             return "\n".join(lines[start : end + 1]) + "\n"
     return None
+
+
+# --- statistics for `tiny-agent-trainer dataset` ----------------------------------------------
+
+
+def _length_stats(lengths: Sequence[int]) -> dict[str, float]:
+    if not lengths:
+        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
+    ordered = sorted(lengths)
+    return {
+        "mean": round(sum(ordered) / len(ordered), 1),
+        "p50": float(ordered[len(ordered) // 2]),
+        "p95": float(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]),
+        "max": float(ordered[-1]),
+    }
+
+
+def describe_splits(
+    splits: Splits,
+    *,
+    min_freq: int = 1,
+    lowercase: bool = False,
+    validate: Callable[[str], bool] | None = None,
+) -> dict[str, object]:
+    """Counts per family and split, distinct prompts, token lengths and the naga pass count.
+
+    Token lengths use tokenizers built from the training split the way the trainer builds them.
+    ``validate`` (naga by default) is called once per distinct program.
+    """
+    from engine.tokenizer import build_prompt_tokenizer, build_wgsl_tokenizer
+
+    named = {"train": splits.train, "val": splits.val, "heldout": splits.heldout}
+    prompt_tok = build_prompt_tokenizer(
+        (e.natural_language for e in splits.train), min_freq, lowercase
+    )
+    code_tok = build_wgsl_tokenizer((e.wgsl_code for e in splits.train), min_freq)
+    check = validate if validate is not None else _naga_accepts
+    verdicts: dict[str, bool] = {}
+    code_lengths: dict[str, int] = {}
+    families: dict[str, dict[str, int]] = {}
+    per_split: dict[str, object] = {}
+    for name, examples in named.items():
+        prompts = [e.natural_language for e in examples]
+        for e in examples:
+            families.setdefault(e.family, {"train": 0, "val": 0, "heldout": 0})[name] += 1
+            if e.wgsl_code not in verdicts:
+                verdicts[e.wgsl_code] = check(e.wgsl_code)
+                code_lengths[e.wgsl_code] = len(code_tok.encode(e.wgsl_code))
+        per_split[name] = {
+            "pairs": len(examples),
+            "families": len({e.family for e in examples}),
+            "distinct_prompts": len(set(prompts)),
+            "distinct_programs": len({e.wgsl_code for e in examples}),
+            "naga_valid": sum(verdicts[e.wgsl_code] for e in examples),
+            "prompt_tokens": _length_stats([len(prompt_tok.encode(p)) for p in prompts]),
+            "code_tokens": _length_stats([code_lengths[e.wgsl_code] for e in examples]),
+        }
+    invalid = [code for code, ok in verdicts.items() if not ok]
+    return {
+        "splits": per_split,
+        "families": dict(sorted(families.items())),
+        "vocab": {"prompt": prompt_tok.vocab_size, "wgsl": code_tok.vocab_size},
+        "programs": {"distinct": len(verdicts), "naga_valid": len(verdicts) - len(invalid)},
+    }
+
+
+def format_description(report: dict[str, object]) -> str:
+    """The report of :func:`describe_splits` as aligned plain-text tables."""
+    splits = report["splits"]
+    families = report["families"]
+    assert isinstance(splits, dict) and isinstance(families, dict)
+    lines = [
+        f"{'SPLIT':<9}{'PAIRS':>7}{'FAMILIES':>10}{'PROMPTS':>9}{'NAGA OK':>9}"
+        f"   PROMPT TOKENS mean/p95/max   CODE TOKENS mean/p95/max"
+    ]
+    for name, s in splits.items():
+        p, c = s["prompt_tokens"], s["code_tokens"]
+        lines.append(
+            f"{name:<9}{s['pairs']:>7}{s['families']:>10}{s['distinct_prompts']:>9}"
+            f"{s['naga_valid']:>9}   {p['mean']:>6}/{p['p95']:>4.0f}/{p['max']:>4.0f}"
+            f"{'':>17}{c['mean']:>6}/{c['p95']:>4.0f}/{c['max']:>4.0f}"
+        )
+    programs = report["programs"]
+    vocab = report["vocab"]
+    assert isinstance(programs, dict) and isinstance(vocab, dict)
+    lines.append(
+        f"distinct programs: {programs['distinct']}, naga-valid: {programs['naga_valid']}; "
+        f"vocabulary: prompt {vocab['prompt']}, wgsl {vocab['wgsl']}"
+    )
+    lines.append("")
+    width = max((len(f) for f in families), default=6) + 2
+    lines.append(f"{'FAMILY':<{width}}{'TRAIN':>7}{'VAL':>6}{'HELDOUT':>9}")
+    for family, counts in families.items():
+        lines.append(
+            f"{family:<{width}}{counts['train']:>7}{counts['val']:>6}{counts['heldout']:>9}"
+        )
+    return "\n".join(lines)
