@@ -30,6 +30,7 @@ run: install
 
 system-deps:
 	bash scripts/install-system-deps.sh
+	bash tests/e2e/vscode/install-code-server.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -12,20 +12,20 @@ import {
   RevealOutputChannelOn,
   ServerOptions,
   State,
-  TransportKind,
 } from "vscode-languageclient/node";
 import { commentPromptAt } from "./commentPrompt";
-import { NotificationProgressFeature, showProgressNotification } from "./progress";
+import { NotificationProgressFeature } from "./progress";
 import { locateServer } from "./serverLocator";
 import { RESTART_KEYS, SETTINGS_SECTION, readSettings, toServerSettings } from "./settings";
 import { ParsedStatus, StatusNotification, parseStatus, statusView } from "./status";
-import { findTrainingConfigs } from "./trainingConfigs";
+import { findTrainingConfigs, shippedConfigCandidates } from "./trainingConfigs";
 
 const SERVER_COMMANDS = {
   train: "tinyAgent.train",
   generate: "tinyAgent.generate",
   validateWorkspace: "tinyAgent.validateWorkspace",
   modelInfo: "tinyAgent.modelInfo",
+  stopTraining: "tinyAgent.stopTraining",
 } as const;
 
 let client: LanguageClient | undefined;
@@ -33,6 +33,8 @@ let output: vscode.OutputChannel;
 let statusItem: vscode.StatusBarItem;
 let lastStatus: ParsedStatus = { model: "", state: "stopped" };
 let pythonApiSubscribed = false;
+/** The executable the running server was started from. */
+let serverCommand: string | undefined;
 
 function showStatus(status: ParsedStatus): void {
   lastStatus = status;
@@ -115,12 +117,12 @@ async function startServer(context: vscode.ExtensionContext): Promise<void> {
     return;
   }
   const { command, args, source } = located.location;
+  serverCommand = command;
   output.appendLine(`Starting ${command} ${args.join(" ")} (found via ${source})`);
 
   const serverOptions: ServerOptions = {
     command,
     args: [...args],
-    transport: TransportKind.stdio,
     options: { cwd: folders[0] ?? os.homedir(), env: { ...process.env } },
   };
   const clientOptions: LanguageClientOptions = {
@@ -164,7 +166,7 @@ async function startServer(context: vscode.ExtensionContext): Promise<void> {
 async function stopServer(): Promise<void> {
   const running = client;
   client = undefined;
-  if (running !== undefined) {
+  if (running !== undefined && running.state === State.Running) {
     try {
       await running.stop(5000);
     } catch (error) {
@@ -204,19 +206,8 @@ async function executeServerCommand(
   running: LanguageClient,
   command: string,
   args: unknown[],
-  workDoneToken?: string,
 ): Promise<unknown> {
-  return running.sendRequest(ExecuteCommandRequest.type, { command, arguments: args, workDoneToken });
-}
-
-function describeResult(result: unknown): string {
-  if (typeof result === "string") {
-    return result;
-  }
-  if (result !== null && typeof result === "object" && "message" in result) {
-    return String((result as { message: unknown }).message);
-  }
-  return JSON.stringify(result);
+  return running.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 }
 
 async function trainModel(): Promise<void> {
@@ -224,7 +215,7 @@ async function trainModel(): Promise<void> {
   if (running === undefined) {
     return;
   }
-  const choices = findTrainingConfigs(workspaceFolderPaths());
+  const choices = findTrainingConfigs(workspaceFolderPaths(), shippedConfigCandidates(serverCommand));
   const picked = await vscode.window.showQuickPick(
     choices.map((c) => ({ label: c.label, description: c.description, choice: c })),
     { title: "Tiny Agent: Train Model", placeHolder: "Training configuration" },
@@ -232,19 +223,39 @@ async function trainModel(): Promise<void> {
   if (picked === undefined) {
     return;
   }
-  const token = `tinyAgent/train/${Date.now()}`;
-  const progress = showProgressNotification(running, token);
-  output.appendLine(`Training with ${picked.choice.configPath ?? "the shipped default configuration"}`);
+  let configPath = picked.choice.configPath;
+  if (configPath === undefined) {
+    const files = await vscode.window.showOpenDialog({
+      title: "Training configuration",
+      canSelectMany: false,
+      filters: { "Training configuration": ["toml"] },
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    });
+    if (files === undefined || files.length === 0) {
+      return;
+    }
+    configPath = files[0].fsPath;
+  }
+  output.appendLine(`Training with ${configPath}`);
   try {
-    const args = picked.choice.configPath === undefined ? [] : [picked.choice.configPath];
-    const result = await executeServerCommand(running, SERVER_COMMANDS.train, args, token);
-    output.appendLine(`Training finished: ${JSON.stringify(result)}`);
-    void vscode.window.showInformationMessage(`Tiny Agent: ${describeResult(result)}`);
+    // The server answers at once and reports progress through a token it creates; the
+    // NotificationProgressFeature shows it with a Cancel button.
+    const result = await executeServerCommand(running, SERVER_COMMANDS.train, [{ config: configPath }]);
+    output.appendLine(`tinyAgent.train: ${JSON.stringify(result)}`);
   } catch (error) {
     output.appendLine(`Training failed: ${String(error)}`);
     void vscode.window.showErrorMessage(`Tiny Agent: training failed: ${errorMessage(error)}`);
-  } finally {
-    progress.dispose();
+  }
+}
+
+async function stopTraining(): Promise<void> {
+  const running = runningClient();
+  if (running === undefined) {
+    return;
+  }
+  const result = await executeServerCommand(running, SERVER_COMMANDS.stopTraining, []);
+  if (result !== null && typeof result === "object" && (result as { stopped?: unknown }).stopped === false) {
+    void vscode.window.showInformationMessage(`Tiny Agent: ${String((result as { reason?: unknown }).reason)}`);
   }
 }
 
@@ -270,35 +281,23 @@ async function generateFromComment(): Promise<void> {
   if (running === undefined) {
     return;
   }
+  // The server inserts the code below the comment (workspace/applyEdit) and returns it.
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: "Tiny Agent: generating WGSL", cancellable: false },
+    { location: vscode.ProgressLocation.Notification, title: `Tiny Agent: writing WGSL for "${found.prompt}"` },
     () =>
       executeServerCommand(running, SERVER_COMMANDS.generate, [
-        {
-          uri: editor.document.uri.toString(),
-          prompt: found.prompt,
-          position: { line: found.lastLine + 1, character: 0 },
-        },
+        { uri: editor.document.uri.toString(), line: found.lastLine },
       ]),
   );
-  const code = generatedCode(result);
-  if (code === undefined) {
-    void vscode.window.showErrorMessage(`Tiny Agent: no code generated: ${describeResult(result)}`);
+  const reply = (result ?? {}) as { error?: unknown; valid?: unknown; diagnostics?: unknown };
+  if (typeof reply.error === "string") {
+    output.appendLine(`Generate from Comment: ${reply.error}`);
     return;
   }
-  const insertAt = new vscode.Position(found.lastLine + 1, 0);
-  await editor.edit((edit) => edit.insert(insertAt, code.endsWith("\n") ? code : `${code}\n`));
-}
-
-function generatedCode(result: unknown): string | undefined {
-  if (typeof result === "string") {
-    return result;
+  if (reply.valid === false) {
+    const first = Array.isArray(reply.diagnostics) ? String(reply.diagnostics[0] ?? "") : "";
+    void vscode.window.showWarningMessage(`Tiny Agent: the generated code does not pass naga: ${first}`);
   }
-  if (result !== null && typeof result === "object" && "code" in result) {
-    const code = (result as { code: unknown }).code;
-    return typeof code === "string" ? code : undefined;
-  }
-  return undefined;
 }
 
 async function validateWorkspace(): Promise<void> {
@@ -306,21 +305,16 @@ async function validateWorkspace(): Promise<void> {
   if (running === undefined) {
     return;
   }
-  const token = `tinyAgent/validate/${Date.now()}`;
-  const progress = showProgressNotification(running, token);
   try {
-    const result = await executeServerCommand(
-      running,
-      SERVER_COMMANDS.validateWorkspace,
-      (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()),
-      token,
+    // The server publishes the diagnostics and shows the summary itself.
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "Tiny Agent: validating WGSL files" },
+      () => executeServerCommand(running, SERVER_COMMANDS.validateWorkspace, []),
     );
-    void vscode.window.showInformationMessage(`Tiny Agent: ${describeResult(result)}`);
+    output.appendLine(`tinyAgent.validateWorkspace: ${JSON.stringify(result)}`);
     void vscode.commands.executeCommand("workbench.actions.view.problems");
   } catch (error) {
     void vscode.window.showErrorMessage(`Tiny Agent: validation failed: ${errorMessage(error)}`);
-  } finally {
-    progress.dispose();
   }
 }
 
@@ -362,6 +356,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     statusItem,
     vscode.commands.registerCommand("tinyAgent.trainModel", trainModel),
+    vscode.commands.registerCommand("tinyAgent.stopTrainingRun", stopTraining),
     vscode.commands.registerCommand("tinyAgent.generateFromComment", generateFromComment),
     vscode.commands.registerCommand("tinyAgent.checkWorkspace", validateWorkspace),
     vscode.commands.registerCommand("tinyAgent.showModelInfo", showModelInfo),

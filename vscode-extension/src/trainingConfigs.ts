@@ -8,7 +8,7 @@ import * as path from "node:path";
 export interface TrainingConfigChoice {
   readonly label: string;
   readonly description: string;
-  /** Absolute path; undefined means the server's shipped default configuration. */
+  /** Absolute path; undefined for the "Browse…" entry. */
   readonly configPath?: string;
 }
 
@@ -19,7 +19,29 @@ export function isTrainingConfig(text: string): boolean {
   return TRAINING_TABLE.test(text);
 }
 
-export function findTrainingConfigs(workspaceFolders: readonly string[]): TrainingConfigChoice[] {
+/**
+ * Where the shipped default configuration is when the server runs from a project checkout
+ * or an editable install: `<project>/.venv/bin/tiny-agent-trainer` ->
+ * `<project>/config/wgsl_generation.toml`.
+ */
+export function shippedConfigCandidates(serverCommand: string | undefined): string[] {
+  if (serverCommand === undefined) {
+    return [];
+  }
+  const project = path.dirname(path.dirname(path.dirname(serverCommand)));
+  return [path.join(project, "config", "wgsl_generation.toml")];
+}
+
+export const BROWSE_LABEL = "Browse…";
+
+/**
+ * Workspace configurations first, then the shipped default (when it exists and is not one of
+ * them), then a "Browse…" entry for any other file.
+ */
+export function findTrainingConfigs(
+  workspaceFolders: readonly string[],
+  shippedCandidates: readonly string[] = [],
+): TrainingConfigChoice[] {
   const choices: TrainingConfigChoice[] = [];
   for (const folder of workspaceFolders) {
     const dir = path.join(folder, "config");
@@ -46,9 +68,14 @@ export function findTrainingConfigs(workspaceFolders: readonly string[]): Traini
       }
     }
   }
-  choices.push({
-    label: "Shipped default",
-    description: "wgsl_generation.toml that comes with tiny-agent-trainer",
-  });
+  const listed = new Set(choices.map((c) => c.configPath));
+  for (const candidate of shippedCandidates) {
+    const resolved = path.resolve(candidate);
+    if (!listed.has(resolved) && fs.existsSync(resolved)) {
+      choices.push({ label: "Shipped default", description: resolved, configPath: resolved });
+      listed.add(resolved);
+    }
+  }
+  choices.push({ label: BROWSE_LABEL, description: "pick a training configuration (.toml) file" });
   return choices;
 }

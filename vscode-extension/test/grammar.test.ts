@@ -59,7 +59,7 @@ describe("WGSL grammar", () => {
     assert.equal(innermost(line, "fn"), "storage.type.function.wgsl");
     assert.equal(innermost(line, "scale"), "entity.name.function.wgsl");
     assert.equal(innermost(line, "vec4"), "support.type.vector.wgsl");
-    assert.equal(innermost(line, "f32"), "storage.type.primitive.wgsl");
+    assert.equal(innermost(line, "f32"), "support.type.primitive.wgsl");
     assert.equal(innermost(line, "return"), "keyword.control.wgsl");
     assert.equal(innermost(line, "2.0"), "constant.numeric.float.wgsl");
     assert.equal(innermost(line, "->"), "keyword.operator.arrow.wgsl");

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { findTrainingConfigs, isTrainingConfig } from "../src/trainingConfigs";
+import { BROWSE_LABEL, findTrainingConfigs, isTrainingConfig, shippedConfigCandidates } from "../src/trainingConfigs";
 
 describe("training configurations", () => {
-  it("lists workspace configs with a [training] table, then the shipped default", () => {
+  it("lists workspace configs with a [training] table, then Browse", () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-agent-configs-"));
     try {
       fs.mkdirSync(path.join(ws, "config"));
@@ -18,11 +18,29 @@ describe("training configurations", () => {
         choices.map((c) => [c.label, c.configPath]),
         [
           ["tiny.toml", path.join(ws, "config", "tiny.toml")],
-          ["Shipped default", undefined],
+          [BROWSE_LABEL, undefined],
         ],
       );
     } finally {
       fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
+  it("offers the shipped default of the project the server runs from, once", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-agent-project-"));
+    try {
+      fs.mkdirSync(path.join(project, "config"));
+      const shipped = path.join(project, "config", "wgsl_generation.toml");
+      fs.writeFileSync(shipped, "[training]\nnum_epochs = 30\n");
+      const candidates = shippedConfigCandidates(path.join(project, ".venv", "bin", "tiny-agent-trainer"));
+      assert.deepEqual(candidates, [shipped]);
+      const other = findTrainingConfigs([], candidates);
+      assert.deepEqual(other.map((c) => c.label), ["Shipped default", BROWSE_LABEL]);
+      const same = findTrainingConfigs([project], candidates);
+      assert.deepEqual(same.map((c) => c.label), ["wgsl_generation.toml", BROWSE_LABEL]);
+      assert.deepEqual(findTrainingConfigs([], shippedConfigCandidates("/nowhere/bin/x")).length, 1);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,312 @@
+// Drives VS Code (code-server) in headless Chromium through playwright-core, the way a user
+// would: keyboard, command palette, clicks. One scenario per run:
+//
+//   node driver.cjs SCENARIO CONFIG_JSON
+//
+// CONFIG_JSON: {"url": code-server URL, "folder": workspace path, "artifacts": dir for
+// screenshots, "playwright": path of playwright-core, "chromium": browser executable}.
+// Prints one JSON object with what the user could see; tests/e2e/test_vscode.py judges it.
+// Exits 1 (with {"error": ...} and a screenshot) when the editor never showed what was awaited.
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+
+const [, , scenario, configJson] = process.argv;
+const config = JSON.parse(configJson);
+const { chromium } = require(config.playwright);
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-dev-shm-usage",
+];
+
+const log = (...args) => process.stderr.write(`[driver ${scenario}] ${args.join(" ")}\n`);
+
+async function screenshot(page, name) {
+  const file = path.join(config.artifacts, `${scenario}-${name}.png`);
+  await page.screenshot({ path: file });
+  log("screenshot", file);
+  return file;
+}
+
+/** Polls fn until it returns a truthy value; throws with `what` after timeoutMs. */
+async function waitFor(what, fn, timeoutMs = 30000, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) {
+      return last;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function statusBarTexts(page) {
+  return page.$$eval(".part.statusbar .statusbar-item", (els) =>
+    els.map((e) => (e.textContent || "").trim()).filter((t) => t !== ""),
+  );
+}
+
+/** Our status bar item's text once the server has reported a state, e.g. "dummy: ready". */
+async function tinyAgentStatus(page) {
+  return page.$$eval(".part.statusbar .statusbar-item", (els) => {
+    const ours = els.find((e) => (e.getAttribute("id") || "").includes("tinyAgent.status"));
+    return ours ? (ours.textContent || "").trim() : null;
+  });
+}
+
+async function openWorkbench(page) {
+  const url = `${config.url}/?folder=${encodeURIComponent(config.folder)}`;
+  await page.goto(url);
+  await page.waitForSelector(".monaco-workbench .part.statusbar", { timeout: 60000 });
+  // The explorer shows the folder once the remote file system is up.
+  await page.waitForSelector(".explorer-folders-view .monaco-list-row", { timeout: 60000 });
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`>${title}`);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 10000 });
+  await page.keyboard.press("Enter");
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(name);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`, { timeout: 10000 });
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`.tabs-container .tab.active[aria-label*="${name}"]`, { timeout: 10000 });
+  await page.waitForSelector(".editor-instance .monaco-editor .view-lines", { timeout: 10000 });
+  // Let the grammar tokenize and the server answer didOpen.
+  await page.waitForTimeout(500);
+}
+
+/** Ctrl+S, then wait until the active tab no longer shows unsaved changes. */
+async function save(page) {
+  await page.keyboard.press("Control+S");
+  await waitFor("the file to be saved", async () => (await page.$$(".tabs-container .tab.active.dirty")).length === 0, 10000);
+}
+
+/** Text, CSS class and colour of every token the editor rendered, line by line. */
+async function renderedTokens(page) {
+  return page.$$eval(".editor-instance .monaco-editor .view-lines .view-line", (lines) =>
+    lines
+      .map((line) => ({
+        top: parseFloat(line.style.top || "0"),
+        tokens: Array.from(line.querySelectorAll(":scope > span > span")).map((s) => ({
+          text: (s.textContent || "").replace(/\u00a0/g, " "),
+          className: s.className,
+          color: getComputedStyle(s).color,
+        })),
+      }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.tokens),
+  );
+}
+
+async function notifications(page) {
+  return page.$$eval(".notifications-toasts .notification-toast, .notifications-center .notification-list-item", (els) =>
+    els.map((e) => ({
+      message: (e.querySelector(".notification-list-item-message")?.textContent || "").trim(),
+      source: (e.querySelector(".notification-list-item-source")?.textContent || "").trim(),
+      buttons: Array.from(e.querySelectorAll(".notification-list-item-buttons-container .monaco-button")).map(
+        (b) => (b.textContent || "").trim(),
+      ),
+      progress: e.querySelector(".monaco-progress-container.active, .monaco-progress-container.infinite, .monaco-progress-container.discrete") !== null,
+    })),
+  );
+}
+
+const scenarios = {
+  /** Colours of a shader as the grammar paints them (semantic tokens off in this workspace). */
+  async highlighting(page) {
+    await openFile(page, "highlight.wgsl");
+    const lines = await waitFor("coloured tokens", async () => {
+      const l = await renderedTokens(page);
+      return l.length > 10 && l.some((t) => t.length > 3) ? l : null;
+    });
+    const status = await waitFor("the Tiny Agent status bar item", () => tinyAgentStatus(page), 30000);
+    const shot = await screenshot(page, "editor");
+    const language = await page.$$eval(".part.statusbar .statusbar-item", (els) =>
+      els.map((e) => (e.textContent || "").trim()).find((t) => t === "WGSL") || null,
+    );
+    return { lines, status, language, screenshots: [shot] };
+  },
+
+  /** naga's error for a broken shader in the Problems panel, and gone once fixed by typing. */
+  async diagnostics(page) {
+    await openFile(page, "broken.wgsl");
+    await page.keyboard.press("Control+Shift+M");
+    const problems = await waitFor(
+      "a problem in the Problems panel",
+      async () => {
+        const rows = await page.$$eval(".markers-panel .monaco-list-row", (els) =>
+          els.map((e) => (e.getAttribute("aria-label") || e.textContent || "").trim()),
+        );
+        return rows.some((r) => r.includes("expected")) ? rows : null;
+      },
+      60000,
+    );
+    const squiggles = await page.$$eval(".editor-instance .squiggly-error", (els) => els.length);
+    const shotError = await screenshot(page, "problems");
+    // Fix the shader as a user would: select `1u` on line 3 and type `1.0`.
+    await page.locator(".editor-instance .monaco-editor .view-lines").click();
+    await page.keyboard.press("Control+G");
+    await page.keyboard.type("3:18");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Shift+ArrowRight");
+    await page.keyboard.press("Shift+ArrowRight");
+    await page.keyboard.type("1.0");
+    const after = await waitFor(
+      "the Problems panel to clear",
+      async () => {
+        const rows = await page.$$eval(".markers-panel .monaco-list-row", (els) => els.length);
+        const empty = await page.$$eval(".markers-panel .message-box-container", (els) =>
+          els.map((e) => (e.textContent || "").trim()).join(" "),
+        );
+        return rows === 0 ? { rows, empty: empty || "no rows" } : null;
+      },
+      30000,
+    );
+    const shotFixed = await screenshot(page, "fixed");
+    const text = (await renderedTokens(page)).map((l) => l.map((t) => t.text).join(""));
+    await save(page);
+    return { problems, squiggles, after, text, screenshots: [shotError, shotFixed] };
+  },
+
+  /** Type a comment, wait for the generated code as ghost text, accept it with Tab, save. */
+  async completion(page) {
+    await openFile(page, "generate.wgsl");
+    await waitFor("the server to be ready", async () => /ready/.test((await tinyAgentStatus(page)) || ""), 60000);
+    await page.locator(".editor-instance .monaco-editor .view-lines").click();
+    await page.keyboard.type(config.prompt, { delay: 15 });
+    const ghost = await waitFor(
+      "generated code as ghost text",
+      async () => {
+        const text = await page.$$eval(".editor-instance .ghost-text-decoration, .editor-instance .ghost-text", (els) => {
+          const lines = [];
+          for (const span of els) {
+            const line = span.closest(".view-line") || span;
+            if (!lines.includes(line)) {
+              lines.push(line);
+            }
+          }
+          return lines
+            .map((line) =>
+              Array.from(line.querySelectorAll(".ghost-text-decoration, .ghost-text"))
+                .filter((s) => s.querySelector(".ghost-text-decoration, .ghost-text") === null)
+                .map((s) => s.textContent || "")
+                .join(""),
+            )
+            .join("\n");
+        });
+        return text.trim() !== "" ? text : null;
+      },
+      60000,
+    );
+    const shotGhost = await screenshot(page, "ghost-text");
+    await page.keyboard.press("Tab");
+    await waitFor("the accepted code in the editor", async () => (await renderedTokens(page)).length > 3, 10000);
+    await save(page);
+    const shotAccepted = await screenshot(page, "accepted");
+    return { ghost, screenshots: [shotGhost, shotAccepted] };
+  },
+
+  /** Tiny Agent: Train Model on config/tiny.toml, watch progress, then press Cancel. */
+  async training(page) {
+    await openFile(page, "highlight.wgsl");
+    await waitFor("the server to be ready", async () => /ready/.test((await tinyAgentStatus(page)) || ""), 60000);
+    await runCommand(page, "Tiny Agent: Train Model");
+    const picks = await waitFor("the configuration quick pick", async () => {
+      const rows = await page.$$eval(".quick-input-list .monaco-list-row", (els) =>
+        els.map((e) => (e.getAttribute("aria-label") || "").trim()),
+      );
+      return rows.length > 0 ? rows : null;
+    });
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "tiny.toml" }).click();
+    const progressToast = await waitFor(
+      "a training notification with a percentage",
+      async () => {
+        const toasts = await notifications(page);
+        const t = toasts.find((n) => /Training tiny\.toml/.test(n.source + n.message) && /\d+%/.test(n.message));
+        return t || null;
+      },
+      120000,
+    );
+    const statusWhileTraining = await waitFor(
+      "the status bar to show training progress",
+      async () => {
+        const s = (await tinyAgentStatus(page)) || "";
+        return /training \d+%/.test(s) ? s : null;
+      },
+      30000,
+    );
+    const shotProgress = await screenshot(page, "progress");
+    await page
+      .locator(".notifications-toasts .notification-toast", { hasText: "Training tiny.toml" })
+      .locator(".monaco-button", { hasText: "Cancel" })
+      .click();
+    const stopped = await waitFor(
+      "the message that training stopped",
+      async () => {
+        const toasts = await notifications(page);
+        const t = toasts.find((n) => /Training stopped/.test(n.message));
+        return t ? t.message : null;
+      },
+      60000,
+    );
+    const statusAfter = await waitFor(
+      "the status bar to leave the training state",
+      async () => {
+        const s = (await tinyAgentStatus(page)) || "";
+        return s !== "" && !/training/.test(s) ? s : null;
+      },
+      60000,
+    );
+    const shotStopped = await screenshot(page, "cancelled");
+    return { picks, progressToast, statusWhileTraining, stopped, statusAfter, screenshots: [shotProgress, shotStopped] };
+  },
+};
+
+(async () => {
+  fs.mkdirSync(config.artifacts, { recursive: true });
+  const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const started = Date.now();
+  let result;
+  let code = 0;
+  try {
+    await openWorkbench(page);
+    result = await scenarios[scenario](page);
+  } catch (error) {
+    code = 1;
+    let shot = null;
+    try {
+      shot = await screenshot(page, "failure");
+    } catch {
+      // the page is gone; the error says why
+    }
+    result = {
+      error: String(error && error.stack ? error.stack : error),
+      statusBar: await statusBarTexts(page).catch(() => []),
+      notifications: await notifications(page).catch(() => []),
+      screenshots: shot ? [shot] : [],
+    };
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  process.stdout.write(JSON.stringify(result) + "\n");
+  await browser.close();
+  process.exit(code);
+})();
