@@ -40,6 +40,17 @@ FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             "compute pass that {act3}",
             "shader that {act3}",
             "{act} (compute)",
+            "{act} using a compute shader",
+            "compute shader to {act}",
+            "task: {act}",
+            "{act} in parallel",
+            "parallel kernel that {act3}",
+            "wgsl kernel: {act}",
+            "dispatch a compute shader that {act3}",
+            "a compute shader to {act}",
+            "shader to {act}",
+            "{act} - compute shader",
+            "make a compute shader that {act3}",
         ),
         "heldout": (
             "i need a shader that can {act}",
@@ -70,6 +81,10 @@ FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             "a fragment shader which {act3}",
             "{act} in wgsl",
             "{act} in the fragment stage",
+            "pixel shader that {act3}",
+            "shader to {act}",
+            "{act} - fragment shader",
+            "make a fragment shader that {act3}",
         ),
         "heldout": (
             "shader that will {act}",
@@ -136,6 +151,10 @@ FRAMES: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             "// {act}",
             "fn: {act}",
             "define a function which {act3}",
+            "a wgsl helper to {act}",
+            "small function to {act}",
+            "{act} - helper",
+            "make a helper that {act3}",
         ),
         "heldout": (
             "i need a utility to {act}",
@@ -345,14 +364,75 @@ def fill_slots(text: str, split: Split, rng: random.Random) -> str:
     return text
 
 
+# Train-only extras that make prompts look typed by a person: a lead-in, a trailing aside and
+# the odd typo. None of these words occurs in the held-out phrasing.
+LEAD_INS = (
+    "hey, ",
+    "ok, ",
+    "quick one: ",
+    "pls ",
+    "now ",
+    "next: ",
+    "todo: ",
+    "so ",
+    "tiny task: ",
+)
+ASIDES = (
+    " for my project",
+    " for a demo",
+    " for my engine",
+    " in my app",
+    " for testing",
+    " quickly",
+    ", thanks",
+    " - thx",
+    " asap",
+    " if possible",
+)
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """Misspell one word of five letters or more: swap, drop or double a letter."""
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not candidates:
+        return text
+    index = rng.choice(candidates)
+    w = words[index]
+    at = rng.randrange(1, len(w) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        w = w[:at] + w[at + 1] + w[at] + w[at + 2 :]
+    elif kind == 1:
+        w = w[:at] + w[at + 1 :]
+    else:
+        w = w[:at] + w[at] + w[at:]
+    words[index] = w
+    return " ".join(words)
+
+
+def humanize(text: str, rng: random.Random) -> str:
+    """Sometimes add a lead-in, an aside or a typo (training split only)."""
+    if not text.startswith("//"):
+        if rng.random() < 0.08:
+            text = rng.choice(LEAD_INS) + text
+        if rng.random() < 0.12:
+            text = text.rstrip(".") + rng.choice(ASIDES)
+    if rng.random() < 0.08:
+        text = typo(text, rng)
+    return text
+
+
 def render(frame: str, action: str, split: Split, rng: random.Random) -> str:
     """One prompt: the frame around the action, slots filled, spacing tidied."""
     act = fill_slots(action, split, rng)
     if not is_verb_phrase(act):
         frame = rng.choice(NOUN_FRAMES[split])
         text = frame.format(np=act, Np=act[:1].upper() + act[1:])
-        return " ".join(text.split())
-    text = frame.format(act=act, act3=third_person(act), Act=act[:1].upper() + act[1:])
+    else:
+        text = frame.format(act=act, act3=third_person(act), Act=act[:1].upper() + act[1:])
+    if split == "train":
+        text = humanize(text, rng)
     return " ".join(text.split())
 
 
@@ -383,11 +463,14 @@ MODIFIERS: Mapping[str, Mapping[Split, tuple[str, ...]]] = {
             ", overwriting the {buf}",
             ", storing the result back in the same buffer",
             " (in place)",
+            " on the buffer itself",
+            " using a single read_write buffer",
+            " with no output buffer",
         ),
         "heldout": (
-            " without using a separate output",
             " directly inside the original array",
-            ", modifying it where it is",
+            ", modifying the values where they are",
+            ", writing back over the same array",
         ),
     },
     "wg": {
