@@ -18,10 +18,12 @@ wants UTF-16 code units: :func:`utf16_column`. Lines are split on ``"\\n"`` only
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -769,6 +771,7 @@ def _worker_environment() -> dict[str, str]:
         with _runtime_dir_lock:
             if _runtime_dir is None or not os.path.isdir(_runtime_dir):
                 _runtime_dir = tempfile.mkdtemp(prefix="tiny-agent-trainer-runtime-")
+                atexit.register(shutil.rmtree, _runtime_dir, ignore_errors=True)
             env["XDG_RUNTIME_DIR"] = _runtime_dir
     return env
 
@@ -806,7 +809,7 @@ class _Worker:
         self.response_fd = self.process.stdout.fileno()
         self.stderr_tail: deque[str] = deque(maxlen=20)
         self.adapter: AdapterInfo | None = None
-        self._poller = select_poll(self.response_fd)
+        self._poller = _readable_waiter(self.response_fd)
         stderr = self.process.stderr
         assert stderr is not None
         threading.Thread(
@@ -890,8 +893,11 @@ class _Worker:
         self.kill()
 
 
-def select_poll(fd: int) -> Any:
-    """A function ``wait(seconds) -> bool`` that is true once ``fd`` has data (or EOF)."""
+def _readable_waiter(fd: int) -> Any:
+    """A function ``wait(seconds) -> bool`` that is true once ``fd`` has data (or EOF).
+
+    POSIX only (poll, else select); Windows cannot wait on pipes this way.
+    """
     import select
 
     if hasattr(select, "poll"):

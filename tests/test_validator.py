@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import wgpu
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.validator import (
     SourceRange,
@@ -323,3 +325,32 @@ def test_error_deep_in_a_long_function_gets_its_line(validator: Validator) -> No
     (diagnostic,) = validator.validate(source).diagnostics
     assert "does not match the declared return type" in diagnostic.message
     assert diagnostic.range == SourceRange(last_return, 11, last_return, 18)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_edited_shaders_get_raw_wgpus_verdict_and_well_formed_diagnostics(
+    validator: Validator, raw_device: wgpu.GPUDevice, data: st.DataObject
+) -> None:
+    """Whatever half-typed text an editor sends, the verdict is wgpu's and ranges are in bounds."""
+    path = data.draw(st.sampled_from(VALID + INVALID))
+    source = path.read_text(encoding="utf-8")
+    start = data.draw(st.integers(0, len(source)))
+    end = data.draw(st.integers(start, min(len(source), start + 40)))
+    insert = data.draw(st.sampled_from(["", "(", "}", ";", "@", "let", " é😀 ", "\t", "/*", "\n"]))
+    edited = source[:start] + insert + source[end:]
+
+    result = validator.validate(edited)
+
+    codes = [d.code for d in result.diagnostics]
+    if "validator-crash" not in codes:  # raw wgpu would take this process down with it
+        assert raw_accepts(raw_device, edited) == result.valid, codes
+    lines = edited.split("\n")
+    for diagnostic in result.diagnostics:
+        assert diagnostic.message.strip()
+        assert "wgpuDeviceCreateShaderModule" not in diagnostic.message
+        for r in (diagnostic.range, *(info.range for info in diagnostic.related)):
+            assert 0 <= r.start_line <= r.end_line < len(lines)
+            assert 0 <= r.start_col <= len(lines[r.start_line])
+            assert 0 <= r.end_col <= len(lines[r.end_line])
+            assert (r.start_line, r.start_col) <= (r.end_line, r.end_col)
