@@ -156,3 +156,33 @@ def test_show_invalid_config_names_file_key_and_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert f"config/wgsl_generation.toml:{line}: training.optimizer: must be one of" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_list_parameter_estimate_matches_the_real_model(tmp_path: Path) -> None:
+    import re
+
+    from engine.model import ModelConfig, Seq2SeqTransformer
+
+    folder = make_configs(tmp_path)
+    proc = cli("list", cwd=tmp_path)
+    for line in proc.stdout.splitlines()[1:]:
+        name = line.split()[0]
+        shown = float(re.search(r"~([\d.]+)M params", line).group(1))  # type: ignore[union-attr]
+        model_cfg = load_config(folder / f"{name}.toml").model
+        model = Seq2SeqTransformer(
+            ModelConfig(
+                src_vocab_size=1,
+                tgt_vocab_size=1,
+                d_model=model_cfg.d_model,
+                nhead=model_cfg.nhead,
+                num_layers=model_cfg.num_layers,
+                dim_feedforward=model_cfg.dim_feedforward,
+                max_seq_len=model_cfg.max_seq_len,
+            )
+        )
+        embeddings = sum(
+            p.numel()
+            for n, p in model.named_parameters()
+            if "embed" in n or "pos" in n or n.startswith("head")
+        )
+        assert shown == round((model.num_parameters() - embeddings) / 1e6, 1), line
