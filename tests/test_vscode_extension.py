@@ -7,6 +7,7 @@ grammar's scopes (tokenized with vscode-textmate, the engine VS Code uses).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -34,3 +35,34 @@ def test_extension_unit_tests_pass() -> None:
     assert passed is not None and failed is not None, output[-3000:]
     assert int(failed.group(1)) == 0
     assert int(passed.group(1)) >= 30, f"only {passed.group(1)} extension tests ran"
+
+
+def _expand_snippet(body: list[str]) -> str:
+    """The text a snippet inserts when every placeholder keeps its default."""
+    text = "\n".join(body)
+    placeholder = re.compile(r"\$\{\d+:([^${}]*)\}")
+    while True:
+        expanded = placeholder.sub(lambda m: m.group(1), text)
+        if expanded == text:
+            break
+        text = expanded
+    return re.sub(r"\$\d+", "", text)
+
+
+# Snippets that are statements, not modules, with the declarations they need around them.
+_SNIPPET_CONTEXT = {
+    "For loop": ("fn wrapper() {\n    let count = 4u;\n", "\n}\n"),
+}
+
+
+def test_snippets_expand_to_wgsl_that_naga_accepts() -> None:
+    from engine.validator import validate_source
+
+    snippets = json.loads((EXTENSION / "snippets" / "wgsl.json").read_text())
+    assert len(snippets) >= 5
+    for name, snippet in snippets.items():
+        before, after = _SNIPPET_CONTEXT.get(name, ("", ""))
+        source = before + _expand_snippet(snippet["body"]) + after
+        assert "$" not in source, (name, source)
+        result = validate_source(source)
+        assert result.valid, (name, source, [d.message for d in result.diagnostics])

@@ -289,3 +289,23 @@ def test_comment_becomes_code_accepted_with_tab(code_server: CodeServer, workspa
     assert "@compute" in saved
     result = validate_source(saved)
     assert result.valid, [d.message for d in result.diagnostics]
+
+
+def test_missing_server_names_the_setting_and_opens_it(
+    code_server: CodeServer, workspace: Path
+) -> None:
+    missing = workspace / "no-such-dir" / "tiny-agent-trainer"
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text(
+        json.dumps({"tinyAgent.server.path": str(missing)})
+    )
+    report = drive(code_server, "missingServer", workspace, serverPath=str(SERVER_EXECUTABLE))
+    message = report["message"]
+    assert str(missing) in message["message"]
+    assert "is not an executable file" in message["message"]
+    assert message["buttons"] == ["Open Setting", "Show Logs"]
+    assert "error" in report["status"]
+    assert any("Server: Path" in title for title in report["setting"]), report["setting"]
+    assert report["statusAfterFix"].endswith("dummy: ready")
+    saved = json.loads((workspace / ".vscode" / "settings.json").read_text())
+    assert saved["tinyAgent.server.path"] == str(SERVER_EXECUTABLE)

@@ -224,6 +224,49 @@ const scenarios = {
     return { ghost, screenshots: [shotGhost, shotAccepted] };
   },
 
+  /** A server path that points nowhere: a clear message whose button opens the setting. */
+  async missingServer(page) {
+    await openFile(page, "highlight.wgsl");
+    const message = await waitFor(
+      "the message that the server was not found",
+      async () => (await notifications(page)).find((n) => /tinyAgent\.server\.path/.test(n.message)) || null,
+      30000,
+    );
+    const status = await waitFor("the status bar to show the error", () => tinyAgentStatus(page), 10000);
+    const shotMessage = await screenshot(page, "message");
+    await page
+      .locator(".notifications-toasts .notification-toast", { hasText: "tinyAgent.server.path" })
+      .locator(".monaco-button", { hasText: "Open Setting" })
+      .click();
+    const setting = await waitFor(
+      "the settings editor on tinyAgent.server.path",
+      async () => {
+        const rows = await page.$$eval(".settings-editor .setting-item-contents", (els) =>
+          els.map((e) => (e.querySelector(".setting-item-title")?.textContent || "").trim()),
+        );
+        return rows.length > 0 ? rows : null;
+      },
+      20000,
+    );
+    const shotSetting = await screenshot(page, "setting");
+    // Correct the workspace's value in the settings editor; the server restarts by itself.
+    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Workspace" }).click();
+    const input = page.locator(".settings-editor .setting-item-contents input").first();
+    await input.waitFor({ state: "visible", timeout: 10000 });
+    await input.fill(config.serverPath);
+    await input.press("Tab");
+    const statusAfterFix = await waitFor(
+      "the server to start after the setting was fixed",
+      async () => {
+        const s = (await tinyAgentStatus(page)) || "";
+        return /ready/.test(s) ? s : null;
+      },
+      60000,
+    );
+    const shotFixed = await screenshot(page, "fixed");
+    return { message, status, setting, statusAfterFix, screenshots: [shotMessage, shotSetting, shotFixed] };
+  },
+
   /** Tiny Agent: Train Model on config/tiny.toml, watch progress, then press Cancel. */
   async training(page) {
     await openFile(page, "highlight.wgsl");
