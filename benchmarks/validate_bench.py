@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "--gap-ms", type=float, default=5.0, help="idle time before each call, as between edits"
     )
     args = parser.parse_args(argv)
+    if not os.environ.get("XDG_RUNTIME_DIR"):  # lavapipe complains on stderr without one
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="validate-bench-")
     # naga logs each rejected module through wgpu's logger; the worker's copy goes to a pipe.
     wgpu_log = logging.getLogger("wgpu")
     wgpu_log.addHandler(logging.NullHandler())

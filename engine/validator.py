@@ -803,7 +803,7 @@ class _Worker:
     """One worker process and its pipes. Not thread-safe: :class:`Validator` serialises use."""
 
     def __init__(self, backend: str) -> None:
-        self.process = _spawn([backend])
+        self.process = _spawn([backend, "debug" if log.isEnabledFor(logging.DEBUG) else ""])
         assert self.process.stdin is not None and self.process.stdout is not None
         self.request_fd = self.process.stdin.fileno()
         self.response_fd = self.process.stdout.fileno()

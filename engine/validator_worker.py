@@ -78,9 +78,12 @@ def choose_adapter(adapters: list[Any], backend: str) -> Any:
     )
 
 
-def _serve(request_fd: int, response_fd: int, backend: str) -> int:
+def _serve(request_fd: int, response_fd: int, backend: str, verbose: bool) -> int:
     try:
         import wgpu
+
+        if not verbose:  # wgpu's logger exists only once wgpu is imported
+            logging.getLogger("wgpu").setLevel(logging.CRITICAL)
 
         adapter = choose_adapter(wgpu.gpu.enumerate_adapters_sync(), backend)
         device = adapter.request_device_sync(
@@ -129,17 +132,24 @@ def _describe(response_fd: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point; ``argv`` is ``[--describe]`` or ``[BACKEND]`` (empty string: any)."""
+    """Entry point; ``argv`` is ``[--describe]`` or ``[BACKEND, LOG]``.
+
+    BACKEND is an empty string for "the best one"; LOG is ``debug`` to pass on wgpu's and naga's
+    own log lines (naga logs every rejected module), anything else to drop them.
+    """
     response_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    verbose = len(argv) > 1 and argv[1] == "debug"
     logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
     )
     if argv and argv[0] == "--describe":
         return _describe(response_fd)
     backend = argv[0].lower() if argv else ""
-    return _serve(0, response_fd, backend)
+    return _serve(0, response_fd, backend, verbose)
 
 
 if __name__ == "__main__":
