@@ -97,6 +97,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         adapters, ok = [], False
     else:
         print(f"wgpu adapters: {len(adapters)}")
+        if not adapters:
+            print("  none: install a GPU driver, or Mesa's CPU drivers (mesa-vulkan-drivers)")
+            ok = False
         for adapter in adapters:
             print(f"  {adapter.name:<28} backend {adapter.backend:<8} type {adapter.adapter_type}")
             if detail:
@@ -405,11 +408,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                     print(f"error: {exc}", file=sys.stderr)
                 continue
             result = validator.validate(source)
+            for diag in result.diagnostics:
+                if diag.code == "validator-unavailable":
+                    raise CliError(f"cannot validate {display}: {diag.message}")
             adapter = result.adapter or adapter
             if not result.valid:
                 invalid += 1
-            if any(d.code == "validator-unavailable" for d in result.diagnostics):
-                unreadable += 1
             reports.append(
                 {
                     "path": display,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,28 @@ def test_a_file_that_crashes_naga_does_not_stop_the_run(tmp_path: Path) -> None:
     assert first.startswith("deep.wgsl:1:1: error: ") and "crashed" in first
     assert second == WRONG_RETURN_LINE.format(path="bad.wgsl")
     assert "Traceback" not in proc.stderr
+
+
+def test_without_any_adapter_validate_says_so_once(tmp_path: Path) -> None:
+    """A machine with no GPU driver: hide every Vulkan and EGL driver from wgpu."""
+    write(tmp_path, "good.wgsl", VALID)
+    env = dict(os.environ)
+    env.update(
+        VK_ICD_FILENAMES="/nonexistent.json",
+        VK_DRIVER_FILES="/nonexistent.json",
+        __EGL_VENDOR_LIBRARY_FILENAMES="/nonexistent.json",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "validate", "good.wgsl", "good.wgsl"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: cannot validate good.wgsl: ")
+    assert "no adapter" in errors[0] and "mesa-vulkan-drivers" in errors[0]
