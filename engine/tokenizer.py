@@ -323,7 +323,8 @@ def layout_wgsl(lexemes: Sequence[str]) -> str:
                     template_close=is_template_close,
                     prev_template_close=prev_template_close,
                 )
-                if not space and not (is_template_close and prev_template_close):
+                closes_after_close = prev_template_close or prev_kind == "type"
+                if not space and not (is_template_close and closes_after_close):
                     space = _would_fuse(prev_text, text)
                 if space:
                     parts.append(" ")

@@ -189,15 +189,29 @@ def test_describe_counts_and_naga_verdicts(tmp_path: Path) -> None:
 
 
 def _config(tmp_path: Path, train: Path) -> Path:
-    text = (ROOT / "config" / "wgsl_generation.toml").read_text(encoding="utf-8")
-    out = []
-    for line in text.split("\n"):
-        key = line.split("=", 1)[0].strip()
-        if key in ("train_path", "test_path", "heldout_path"):
-            line = f'{key} = "{train.as_posix()}"'
-        out.append(line)
     cfg = tmp_path / "cfg.toml"
-    cfg.write_text("\n".join(out), encoding="utf-8")
+    cfg.write_text(
+        f"""
+[task]
+name = "t"
+task_type = "code_generation"
+
+[model]
+d_model = 32
+nhead = 2
+num_layers = 1
+
+[training]
+num_epochs = 1
+batch_size = 2
+learning_rate = 1e-3
+
+[dataset]
+train_path = "{train.name}"
+heldout_path = "{train.name}"
+""",
+        encoding="utf-8",
+    )
     return cfg
 
 

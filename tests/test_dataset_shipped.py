@@ -118,3 +118,11 @@ def test_prompt_vocabulary_covers_heldout_words_mostly(
     tok = build_prompt_tokenizer([e.natural_language for e in train], 1, lowercase=True)
     ids = [i for e in heldout for i in tok.encode(e.natural_language)]
     assert tok.unk_id not in ids
+
+
+def test_shipped_code_is_in_the_layout_the_model_writes(
+    train: list[Example], heldout: list[Example], wgsl_tok: Tokenizer
+) -> None:
+    """Hand-written and generated code decode back byte for byte: consistent targets."""
+    for code in {e.wgsl_code for e in [*train, *heldout]}:
+        assert wgsl_tok.decode(wgsl_tok.encode(code)) == code

@@ -195,3 +195,10 @@ def test_prompt_round_trip_never_loses_a_word(text: str) -> None:
     ids = tok.encode(text)
     assert tok.unk_id not in ids
     assert "".join(tok.decode(ids).split()) == "".join(text.split())
+
+
+def test_nested_closed_type_keeps_its_brackets_together() -> None:
+    src = "var<storage, read> input: array<vec4<f32>>;\nvar<storage> b: array<atomic<u32>>;\n"
+    assert format_wgsl(src) == src
+    tok = build_wgsl_tokenizer([src])
+    assert tok.decode(tok.encode(src)) == src
