@@ -192,11 +192,18 @@ class DatasetConfig:
     val_path: Path | None = field(
         default=None, metadata=_meta(doc="validation pairs; unset: split from train_path")
     )
-    test_path: Path | None = field(default=None, metadata=_meta(doc="test pairs for evaluation"))
-    train_ratio: float = _key(0.8, _in_range(0, 1, low_open=True), "share of pairs to train on")
+    test_path: Path | None = field(
+        default=None, metadata=_meta(doc="held-out pairs when heldout_path is unset")
+    )
+    train_ratio: float = _key(
+        0.8,
+        _in_range(0, 1, low_open=True),
+        "original key; all pairs not kept for validation are trained on",
+    )
     val_ratio: float = _key(0.1, _in_range(0, 1, high_open=True), "share kept for validation")
     heldout_path: Path | None = field(
-        default=None, metadata=_meta(doc="pairs never trained on, for the final report")
+        default=None,
+        metadata=_meta(doc="pairs never trained on, for evaluation and the final report"),
     )
 
 
