@@ -287,14 +287,19 @@ def _add_show(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def resolve_config(name_or_path: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> Path:
-    """``NAME`` -> ``config_dir/NAME.toml``; anything that looks like a path is used as given."""
+    """``NAME`` -> ``config_dir/NAME.toml``; anything that looks like a path is used as given.
+
+    A folder holding ``config.toml`` (a trained model, a checkpoint) means that file.
+    """
     path = Path(name_or_path)
     looks_like_path = path.suffix == ".toml" or len(path.parts) > 1 or path.exists()
     candidate = path if looks_like_path else config_dir / f"{name_or_path}.toml"
     if candidate.is_file():
         return candidate
     if candidate.is_dir():
-        raise CliError(f"{candidate} is a folder, not a config file")
+        if (candidate / "config.toml").is_file():  # a model or checkpoint folder
+            return candidate / "config.toml"
+        raise CliError(f"{candidate} is a folder without a config.toml; pass a config file")
     known = sorted(p.stem for p in config_dir.glob("*.toml")) if config_dir.is_dir() else []
     hint = f"; configs in {config_dir}: {', '.join(known)}" if known else ""
     raise CliError(f"{candidate}: no such config file{hint}")

@@ -186,3 +186,14 @@ def test_list_parameter_estimate_matches_the_real_model(tmp_path: Path) -> None:
             if "embed" in n or "pos" in n or n.startswith("head")
         )
         assert shown == round((model.num_parameters() - embeddings) / 1e6, 1), line
+
+
+def test_show_a_model_folder_reads_its_config(tmp_path: Path) -> None:
+    assert cli("init", "--output", "runs/best/config.toml", cwd=tmp_path).returncode == 0
+    proc = cli("show", "--config", "runs/best", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("# runs/best/config.toml: task 'wgsl_generation'")
+    (tmp_path / "empty").mkdir()
+    proc = cli("show", "--config", "empty", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "empty is a folder without a config.toml" in proc.stderr
