@@ -5,12 +5,18 @@ so the wgpu device lives in a worker process (:mod:`engine.validator_worker`). A
 timeout costs only that process: the caller gets a diagnostic saying so and the next request
 starts a fresh worker.
 
-wgpu reports naga's errors as text: naga's message and a codespan-style snippet (``┌─ wgsl:3:5``,
-the source lines, ``^^^`` underlines with labels, ``= notes``). :func:`diagnostics_from_error`
-turns that text back into ranges in the Python string, using the source itself to undo the
-rendering (tabs to tab stops, wide characters two cells). Where naga gives several labels, the
-range is the innermost; the others become related information. Where it gives none (entry-point
-interface errors), the range is the most specific declaration the message names.
+wgpu reports naga's errors only as text (wgpu-native does not implement compilation info, and
+the error is raised before a module object exists): naga's message and a codespan-style snippet
+(``┌─ wgsl:3:5``, the source lines, ``^^^`` underlines with labels, ``= notes``).
+:func:`diagnostics_from_error` turns that text back into ranges in the Python string. The
+``line:column`` in the header counts characters, but the underlines are drawn in terminal cells
+(tabs to the next multiple of 4, East Asian wide characters and emoji two cells), so the
+source line itself is used to map them back to characters. Where naga gives several labels, the
+range is the innermost (of disjoint ones, the last: the redefinition, not the previous
+definition); the others become related information. A label covering a whole function or struct
+is narrowed to the member or name the message is about. Where naga gives no label (entry-point
+interface errors, missing capabilities), the range is the most specific place the message
+names: the parameter, the return type, the attribute, the type, else the entry point's name.
 
 Columns everywhere are 0-based indices into the Python ``str`` of the line (code points); LSP
 wants UTF-16 code units: :func:`utf16_column`. Lines are split on ``"\\n"`` only, as naga does.
@@ -1030,7 +1036,15 @@ class Validator:
             reason = f"the validator process {exc} while starting. {detail}".strip()
             raise self._fail(worker, reason) from None
         self._failure = None
-        self._adapter_label = adapter.label
+        if self._adapter_label != adapter.label:
+            self._adapter_label = adapter.label
+            log.info("WGSL validator ready on %s", adapter.label)
+            if adapter.backend.startswith("OpenGL"):
+                log.warning(
+                    "validating WGSL on an OpenGL adapter: shaders that need features such as "
+                    "shader-f16 are rejected; a Vulkan driver (Debian/Ubuntu: mesa-vulkan-drivers) "
+                    "offers more"
+                )
         return worker
 
     def _fail(self, worker: _Worker, reason: str) -> _WorkerFailed:
