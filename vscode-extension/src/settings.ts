@@ -16,8 +16,9 @@ export interface TinyAgentSettings {
   readonly serverPath: string;
   readonly modelPath: string;
   readonly device: Device;
-  readonly beams: number;
-  readonly maxTokens: number;
+  /** null: the model's own configuration decides. */
+  readonly beams: number | null;
+  readonly maxTokens: number | null;
   readonly validateOn: ValidateOn;
   readonly completionsEnabled: boolean;
   readonly debounceMs: number;
@@ -28,8 +29,8 @@ export interface ServerSettings {
   server: { path: string };
   modelPath: string;
   device: Device;
-  beams: number;
-  maxTokens: number;
+  beams: number | null;
+  maxTokens: number | null;
   validateOn: ValidateOn;
   completions: { enabled: boolean };
   debounceMs: number;
@@ -39,11 +40,11 @@ export const DEFAULT_SETTINGS: TinyAgentSettings = {
   serverPath: "",
   modelPath: "",
   device: "auto",
-  beams: 4,
-  maxTokens: 384,
+  beams: null,
+  maxTokens: null,
   validateOn: "type",
   completionsEnabled: true,
-  debounceMs: 300,
+  debounceMs: 250,
 };
 
 /** Reads one key of the "tinyAgent" section (e.g. "server.path"); undefined when unset. */
@@ -53,7 +54,7 @@ function stringSetting(value: unknown, fallback: string): string {
   return typeof value === "string" ? value : fallback;
 }
 
-function intSetting(value: unknown, fallback: number, min: number, max: number): number {
+function intSetting<F extends number | null>(value: unknown, fallback: F, min: number, max: number): number | F {
   if (typeof value !== "number" || !Number.isFinite(value)) {
     return fallback;
   }

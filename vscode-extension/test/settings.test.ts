@@ -62,7 +62,7 @@ describe("settings", () => {
     );
     assert.equal(settings.device, "auto");
     assert.equal(settings.beams, 16);
-    assert.equal(settings.maxTokens, DEFAULT_SETTINGS.maxTokens);
+    assert.equal(settings.maxTokens, null);
     assert.equal(settings.validateOn, "type");
     assert.equal(settings.debounceMs, 0);
     assert.equal(settings.completionsEnabled, true);

@@ -93,10 +93,12 @@ async function openFile(page, name) {
   await page.waitForTimeout(500);
 }
 
-/** Ctrl+S, then wait until the active tab no longer shows unsaved changes. */
-async function save(page) {
+/** Ctrl+S, then wait until the file on disk has changed (the editor's save really landed). */
+async function save(page, name) {
+  const file = path.join(config.folder, name);
+  const before = fs.readFileSync(file, "utf8");
   await page.keyboard.press("Control+S");
-  await waitFor("the file to be saved", async () => (await page.$$(".tabs-container .tab.active.dirty")).length === 0, 10000);
+  await waitFor(`${name} to be saved`, async () => fs.readFileSync(file, "utf8") !== before, 15000);
 }
 
 /** Text, CSS class and colour of every token the editor rendered, line by line. */
@@ -182,7 +184,7 @@ const scenarios = {
     );
     const shotFixed = await screenshot(page, "fixed");
     const text = (await renderedTokens(page)).map((l) => l.map((t) => t.text).join(""));
-    await save(page);
+    await save(page, "broken.wgsl");
     return { problems, squiggles, after, text, screenshots: [shotError, shotFixed] };
   },
 
@@ -219,7 +221,7 @@ const scenarios = {
     const shotGhost = await screenshot(page, "ghost-text");
     await page.keyboard.press("Tab");
     await waitFor("the accepted code in the editor", async () => (await renderedTokens(page)).length > 3, 10000);
-    await save(page);
+    await save(page, "generate.wgsl");
     const shotAccepted = await screenshot(page, "accepted");
     return { ghost, screenshots: [shotGhost, shotAccepted] };
   },
