@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.validator import (
+    AdapterInfo,
     SourceRange,
     ValidationResult,
     Validator,
@@ -54,6 +55,17 @@ def raw_device(validator: Validator) -> wgpu.GPUDevice:
     return adapter.request_device_sync(
         required_features=list(adapter.features), required_limits=dict(adapter.limits)
     )
+
+
+@pytest.fixture(scope="module")
+def per_adapter() -> Iterator[list[tuple[AdapterInfo, Validator]]]:
+    """A validator forced onto each backend wgpu finds here (Vulkan, OpenGL, ...)."""
+    pairs = [(a, Validator(backend=a.backend)) for a in describe_adapters()]
+    for _, v in pairs:
+        v.start()  # the workers start side by side
+    yield pairs
+    for _, v in pairs:
+        v.close()
 
 
 def raw_accepts(device: wgpu.GPUDevice, source: str) -> bool:
@@ -182,11 +194,13 @@ def test_timeout_kills_the_worker_and_the_next_request_works() -> None:
         assert slow.validate(large_shader(50)).valid
 
 
-def test_f16_follows_what_the_adapter_offers() -> None:
+def test_f16_follows_what_the_adapter_offers(
+    per_adapter: list[tuple[AdapterInfo, Validator]],
+) -> None:
     source = "enable f16;\nfn half(x: f16) -> f16 { return x * 0.5h; }\n"
-    for adapter in describe_adapters():
-        with Validator(backend=adapter.backend) as v:
-            result = v.validate(source)
+    for adapter, v in per_adapter:
+        result = v.validate(source)
+        assert result.adapter == adapter.label
         if "shader-f16" in adapter.features:
             assert result.valid, (adapter, result)
             continue
@@ -197,11 +211,12 @@ def test_f16_follows_what_the_adapter_offers() -> None:
         assert covered_text(source, diagnostic.range) == "f16"
 
 
-def test_missing_capability_points_at_the_type_that_needs_it() -> None:
+def test_missing_capability_points_at_the_type_that_needs_it(
+    per_adapter: list[tuple[AdapterInfo, Validator]],
+) -> None:
     source = "fn twice(x: f32, y: f64) -> f64 {\n    return y * 2.0;\n}\n"
-    for adapter in describe_adapters():
-        with Validator(backend=adapter.backend) as v:
-            result = v.validate(source)
+    for adapter, v in per_adapter:
+        result = v.validate(source)
         if "shader-f64" in adapter.features:
             assert result.valid, (adapter, result)
             continue
