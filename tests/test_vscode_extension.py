@@ -66,3 +66,23 @@ def test_snippets_expand_to_wgsl_that_naga_accepts() -> None:
         assert "$" not in source, (name, source)
         result = validate_source(source)
         assert result.valid, (name, source, [d.message for d in result.diagnostics])
+
+
+def test_package_json_declares_every_server_setting_with_the_servers_default() -> None:
+    """The extension's settings mirror the server's: same keys, same defaults."""
+    import dataclasses
+
+    from server.settings import _KEYS, Settings
+
+    declared = json.loads((EXTENSION / "package.json").read_text())["contributes"]["configuration"][
+        "properties"
+    ]
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    for key, field in _KEYS.items():
+        entry = declared.get(f"tinyAgent.{key}")
+        assert entry is not None, f"tinyAgent.{key} (server field {field}) is not in package.json"
+        server_default = defaults[field]
+        # The server's "unset" path is None; VS Code shows an empty string for it.
+        expected = "" if field == "model_path" and server_default is None else server_default
+        assert entry["default"] == expected, (key, entry["default"], server_default)
+        assert len(entry.get("markdownDescription", "")) > 20, f"tinyAgent.{key} has no description"

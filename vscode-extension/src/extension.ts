@@ -14,6 +14,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { commentPromptAt } from "./commentPrompt";
+import { describeModel } from "./modelInfo";
 import { NotificationProgressFeature } from "./progress";
 import { locateServer } from "./serverLocator";
 import { RESTART_KEYS, SETTINGS_SECTION, readSettings, toServerSettings } from "./settings";
@@ -281,6 +282,12 @@ async function generateFromComment(): Promise<void> {
   if (running === undefined) {
     return;
   }
+  // The server inserts the code at the start of the line after the comment. A comment on the
+  // file's last line has no such line; without one the code would land above the comment.
+  if (found.lastLine === editor.document.lineCount - 1) {
+    const end = editor.document.lineAt(found.lastLine).range.end;
+    await editor.edit((builder) => builder.insert(end, "\n"));
+  }
   // The server inserts the code below the comment (workspace/applyEdit) and returns it.
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Tiny Agent: writing WGSL for "${found.prompt}"` },
@@ -331,20 +338,6 @@ async function showModelInfo(): Promise<void> {
   } catch (error) {
     void vscode.window.showErrorMessage(`Tiny Agent: model info failed: ${errorMessage(error)}`);
   }
-}
-
-function describeModel(info: unknown): string {
-  if (info === null || typeof info !== "object") {
-    return String(info);
-  }
-  const record = info as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of ["path", "source", "params", "device"]) {
-    if (record[key] !== undefined) {
-      parts.push(`${key}: ${typeof record[key] === "object" ? JSON.stringify(record[key]) : String(record[key])}`);
-    }
-  }
-  return parts.length > 0 ? parts.join(", ") : JSON.stringify(info);
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {

@@ -21,7 +21,9 @@ export interface TinyAgentSettings {
   readonly maxTokens: number | null;
   readonly validateOn: ValidateOn;
   readonly completionsEnabled: boolean;
+  readonly completionWaitMs: number;
   readonly debounceMs: number;
+  readonly maxFileKb: number;
 }
 
 /** What the server reads: `initializationOptions` and the "tinyAgent" configuration section. */
@@ -32,8 +34,9 @@ export interface ServerSettings {
   beams: number | null;
   maxTokens: number | null;
   validateOn: ValidateOn;
-  completions: { enabled: boolean };
+  completions: { enabled: boolean; waitMs: number };
   debounceMs: number;
+  maxFileKb: number;
 }
 
 export const DEFAULT_SETTINGS: TinyAgentSettings = {
@@ -44,7 +47,9 @@ export const DEFAULT_SETTINGS: TinyAgentSettings = {
   maxTokens: null,
   validateOn: "type",
   completionsEnabled: true,
+  completionWaitMs: 150,
   debounceMs: 250,
+  maxFileKb: 2048,
 };
 
 /** Reads one key of the "tinyAgent" section (e.g. "server.path"); undefined when unset. */
@@ -81,7 +86,9 @@ export function readSettings(get: SettingGetter): TinyAgentSettings {
       typeof get("completions.enabled") === "boolean"
         ? (get("completions.enabled") as boolean)
         : d.completionsEnabled,
+    completionWaitMs: intSetting(get("completions.waitMs"), d.completionWaitMs, 0, 5000),
     debounceMs: intSetting(get("debounceMs"), d.debounceMs, 0, 5000),
+    maxFileKb: intSetting(get("maxFileKb"), d.maxFileKb, 1, 1048576),
   };
 }
 
@@ -93,8 +100,9 @@ export function toServerSettings(settings: TinyAgentSettings): ServerSettings {
     beams: settings.beams,
     maxTokens: settings.maxTokens,
     validateOn: settings.validateOn,
-    completions: { enabled: settings.completionsEnabled },
+    completions: { enabled: settings.completionsEnabled, waitMs: settings.completionWaitMs },
     debounceMs: settings.debounceMs,
+    maxFileKb: settings.maxFileKb,
   };
 }
 

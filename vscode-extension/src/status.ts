@@ -1,14 +1,25 @@
 /**
  * Text of the status bar item, from the server's `tinyAgent/status` notification
- * `{"model": str, "state": "loading" | "ready" | "training", "progress": number | null}`.
+ * `{"model": str, "state": "unloaded" | "loading" | "ready" | "failed" | "training",
+ * "progress"?: 0..100, "message"?: str}`. "starting", "stopped" and "error" are the client's own
+ * states: the server is being started, has exited, or could not be started.
  */
 
-export type ServerState = "starting" | "loading" | "ready" | "training" | "stopped" | "error";
+export type ServerState =
+  | "starting"
+  | "unloaded"
+  | "loading"
+  | "ready"
+  | "failed"
+  | "training"
+  | "stopped"
+  | "error";
 
 export interface StatusNotification {
   model?: unknown;
   state?: unknown;
   progress?: unknown;
+  message?: unknown;
 }
 
 export interface StatusView {
@@ -18,8 +29,10 @@ export interface StatusView {
 
 const KNOWN_STATES: readonly ServerState[] = [
   "starting",
+  "unloaded",
   "loading",
   "ready",
+  "failed",
   "training",
   "stopped",
   "error",
@@ -30,9 +43,11 @@ export interface ParsedStatus {
   readonly state: ServerState;
   /** 0..100, or undefined when the server did not say. */
   readonly progress?: number;
+  /** Why the model failed to load, when the server said. */
+  readonly message?: string;
 }
 
-/** Accepts progress as a fraction (0..1) or a percentage (0..100). */
+/** Progress is a percentage (0..100), as in LSP's work-done progress. */
 export function parseStatus(note: StatusNotification, previousModel = ""): ParsedStatus {
   const model = typeof note.model === "string" && note.model !== "" ? note.model : previousModel;
   const state = KNOWN_STATES.includes(note.state as ServerState)
@@ -40,10 +55,10 @@ export function parseStatus(note: StatusNotification, previousModel = ""): Parse
     : "ready";
   let progress: number | undefined;
   if (typeof note.progress === "number" && Number.isFinite(note.progress)) {
-    const pct = note.progress <= 1 && note.progress > 0 ? note.progress * 100 : note.progress;
-    progress = Math.max(0, Math.min(100, Math.round(pct)));
+    progress = Math.max(0, Math.min(100, Math.round(note.progress)));
   }
-  return { model, state, progress };
+  const message = typeof note.message === "string" && note.message !== "" ? note.message : undefined;
+  return { model, state, progress, message };
 }
 
 function modelLabel(model: string): string {
@@ -60,8 +75,15 @@ export function statusView(status: ParsedStatus): StatusView {
   switch (status.state) {
     case "starting":
       return { text: "$(loading~spin) Tiny Agent: starting", tooltip };
+    case "unloaded":
+      return { text: `$(circle-outline) ${label}: not loaded`, tooltip: `${tooltip} (loads on first use)` };
     case "loading":
       return { text: `$(loading~spin) ${label}: loading`, tooltip };
+    case "failed":
+      return {
+        text: `$(warning) ${label}: failed to load`,
+        tooltip: `${tooltip}\n${status.message ?? "The model could not be loaded"}; see Show Logs`,
+      };
     case "training":
       return {
         text:

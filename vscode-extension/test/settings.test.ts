@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_SETTINGS, readSettings, toServerSettings } from "../src/settings";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as {
-  contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription?: string }> } };
+  contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription?: string; minimum?: number; maximum?: number }> } };
 };
 const declared = manifest.contributes.configuration.properties;
 
@@ -41,7 +41,9 @@ describe("settings", () => {
         maxTokens: 128,
         validateOn: "save",
         "completions.enabled": false,
+        "completions.waitMs": 400,
         debounceMs: 50,
+        maxFileKb: 512,
       }),
     );
     assert.deepEqual(toServerSettings(settings), {
@@ -51,8 +53,9 @@ describe("settings", () => {
       beams: 2,
       maxTokens: 128,
       validateOn: "save",
-      completions: { enabled: false },
+      completions: { enabled: false, waitMs: 400 },
       debounceMs: 50,
+      maxFileKb: 512,
     });
   });
 
@@ -66,5 +69,11 @@ describe("settings", () => {
     assert.equal(settings.validateOn, "type");
     assert.equal(settings.debounceMs, 0);
     assert.equal(settings.completionsEnabled, true);
+  });
+
+  it("clamps the completion wait and the file size limit to their declared ranges", () => {
+    const settings = readSettings(getterFrom({ "completions.waitMs": 99999, maxFileKb: 0 }));
+    assert.equal(settings.completionWaitMs, declared["tinyAgent.completions.waitMs"].maximum);
+    assert.equal(settings.maxFileKb, declared["tinyAgent.maxFileKb"].minimum);
   });
 });

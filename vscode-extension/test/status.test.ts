@@ -9,8 +9,19 @@ describe("status bar", () => {
     assert.match(view.tooltip, /\/ws\/checkpoints\/tiny/);
   });
 
-  it("accepts progress as a fraction", () => {
-    assert.equal(parseStatus({ state: "training", progress: 0.425 }).progress, 43);
+  it("reads progress as a percentage, rounded, 1 being 1%", () => {
+    assert.equal(parseStatus({ state: "training", progress: 1 }).progress, 1);
+    assert.equal(parseStatus({ state: "training", progress: 42.6 }).progress, 43);
+    assert.equal(parseStatus({ state: "training", progress: 140 }).progress, 100);
+  });
+
+  it("says when the model failed to load, with the server's reason in the tooltip", () => {
+    const view = statusView(
+      parseStatus({ model: "/ws/models/broken", state: "failed", message: "no weights in /ws/models/broken" }),
+    );
+    assert.match(view.text, /broken: failed to load$/);
+    assert.match(view.tooltip, /no weights in \/ws\/models\/broken/);
+    assert.match(statusView(parseStatus({ model: "default", state: "unloaded" })).text, /default: not loaded$/);
   });
 
   it("shows loading and ready with the model's folder name", () => {
