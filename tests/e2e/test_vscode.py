@@ -309,3 +309,21 @@ def test_missing_server_names_the_setting_and_opens_it(
     assert report["statusAfterFix"].endswith("dummy: ready")
     saved = json.loads((workspace / ".vscode" / "settings.json").read_text())
     assert saved["tinyAgent.server.path"] == str(SERVER_EXECUTABLE)
+
+
+def test_palette_commands_generate_validate_and_show_the_model(
+    code_server: CodeServer, workspace: Path
+) -> None:
+    prompt = "// invert the colours"
+    report = drive(code_server, "commands", workspace, prompt=prompt)
+    saved = (workspace / "generate.wgsl").read_text()
+    assert saved.startswith(prompt + "\n"), saved[:200]
+    assert "fn main" in saved
+    result = validate_source(saved)
+    assert result.valid, [d.message for d in result.diagnostics]
+    # Validate Workspace: broken.wgsl was never opened, yet its error is listed.
+    assert "Validated 3 WGSL files: 1 with errors" in report["summary"]["message"]
+    problems = " | ".join(report["problems"])
+    assert "the type of `x` is expected to be `f32`, but got `u32`" in problems
+    assert "dummy — built-in templates" in report["info"]["message"]
+    assert "Model info" in report["output"]

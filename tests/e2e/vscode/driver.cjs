@@ -226,6 +226,56 @@ const scenarios = {
     return { ghost, screenshots: [shotGhost, shotAccepted] };
   },
 
+  /** The palette commands that need no training: Generate from Comment, Validate Workspace, Show Model Info. */
+  async commands(page) {
+    await openFile(page, "generate.wgsl");
+    await waitFor("the server to be ready", async () => /ready/.test((await tinyAgentStatus(page)) || ""), 60000);
+    await page.locator(".editor-instance .monaco-editor .view-lines").click();
+    await page.keyboard.type(config.prompt, { delay: 10 });
+    await page.keyboard.press("Escape");
+    await runCommand(page, "Tiny Agent: Generate from Comment");
+    await waitFor("the generated code below the comment", async () => (await renderedTokens(page)).length > 5, 60000);
+    await save(page, "generate.wgsl");
+    const shotGenerated = await screenshot(page, "generated");
+
+    await runCommand(page, "Tiny Agent: Validate Workspace");
+    const summary = await waitFor(
+      "the validation summary",
+      async () => (await notifications(page)).find((n) => /Validated \d+ WGSL files/.test(n.message)) || null,
+      60000,
+    );
+    const problems = await waitFor(
+      "the Problems panel to list broken.wgsl",
+      async () => {
+        const rows = await page.$$eval(".markers-panel .monaco-list-row", (els) =>
+          els.map((e) => (e.getAttribute("aria-label") || e.textContent || "").trim()),
+        );
+        return rows.some((r) => r.includes("broken.wgsl")) ? rows : null;
+      },
+      30000,
+    );
+    const shotValidated = await screenshot(page, "validated");
+
+    await runCommand(page, "Tiny Agent: Show Model Info");
+    const info = await waitFor(
+      "the model info message",
+      async () => (await notifications(page)).find((n) => /Tiny Agent model:/.test(n.message)) || null,
+      30000,
+    );
+    const output = await waitFor(
+      "the model info in the output channel",
+      async () => {
+        const text = await page.$$eval(".output-view .view-line", (els) =>
+          els.map((e) => (e.textContent || "").replace(/\u00a0/g, " ")).join("\n"),
+        );
+        return /Model info/.test(text) ? text : null;
+      },
+      30000,
+    );
+    const shotInfo = await screenshot(page, "model-info");
+    return { summary, problems, info, output, screenshots: [shotGenerated, shotValidated, shotInfo] };
+  },
+
   /** A server path that points nowhere: a clear message whose button opens the setting. */
   async missingServer(page) {
     await openFile(page, "highlight.wgsl");
@@ -269,27 +319,43 @@ const scenarios = {
     return { message, status, setting, statusAfterFix, screenshots: [shotMessage, shotSetting, shotFixed] };
   },
 
-  /** Tiny Agent: Train Model on config/tiny.toml, watch progress, then press Cancel. */
+  /**
+   * Tiny Agent: Train Model twice, as a user would from the palette. The first run (a short
+   * configuration) shows its progress notification and finishes; the second (a long one) is
+   * cancelled with the notification's Cancel button once it reports epochs.
+   */
   async training(page) {
     await openFile(page, "highlight.wgsl");
     await waitFor("the server to be ready", async () => /ready/.test((await tinyAgentStatus(page)) || ""), 60000);
-    await runCommand(page, "Tiny Agent: Train Model");
-    const picks = await waitFor("the configuration quick pick", async () => {
-      const rows = await page.$$eval(".quick-input-list .monaco-list-row", (els) =>
-        els.map((e) => (e.getAttribute("aria-label") || "").trim()),
-      );
-      return rows.length > 0 ? rows : null;
-    });
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: "tiny.toml" }).click();
-    const progressToast = await waitFor(
-      "a training notification with a percentage",
+
+    const trainingToast = async (name) =>
+      (await notifications(page)).find((n) => n.message.includes(`Training ${name}`)) || null;
+
+    /** Runs Train Model and picks `name` in the quick pick; returns the labels offered. */
+    const startTraining = async (name) => {
+      await runCommand(page, "Tiny Agent: Train Model");
+      const picks = await waitFor("the configuration quick pick", async () => {
+        const rows = await page.$$eval(".quick-input-list .monaco-list-row", (els) =>
+          els.map((e) => (e.getAttribute("aria-label") || "").trim()),
+        );
+        return rows.some((r) => r.includes(name)) ? rows : null;
+      });
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().click();
+      return picks;
+    };
+
+    // A run to the end.
+    const picks = await startTraining(config.shortConfig);
+    const progress = await waitFor(
+      `a progress notification for ${config.shortConfig}`,
       async () => {
-        const toasts = await notifications(page);
-        const t = toasts.find((n) => /Training tiny\.toml/.test(n.source + n.message) && /\d+%/.test(n.message));
-        return t || null;
+        const t = await trainingToast(config.shortConfig);
+        return t && t.progress && t.buttons.includes("Cancel") ? t : null;
       },
-      120000,
+      60000,
+      100,
     );
+    const shotProgress = await screenshot(page, "progress");
     const statusWhileTraining = await waitFor(
       "the status bar to show training progress",
       async () => {
@@ -297,31 +363,81 @@ const scenarios = {
         return /training \d+%/.test(s) ? s : null;
       },
       30000,
+      100,
+    ).catch(() => null);
+    const finished = await waitFor(
+      "the message that training finished",
+      async () => (await notifications(page)).find((n) => /Training finished/.test(n.message)) || null,
+      180000,
     );
-    const shotProgress = await screenshot(page, "progress");
+    const statusAfterFinish = await waitFor(
+      "the status bar to show the new model ready",
+      async () => {
+        const s = (await tinyAgentStatus(page)) || "";
+        return /ready/.test(s) && !/dummy/.test(s) ? s : null;
+      },
+      60000,
+    );
+    const progressGoneAfterFinish = (await trainingToast(config.shortConfig)) === null;
+    const shotFinished = await screenshot(page, "finished");
+
+    // A run cancelled from its notification once it is in the training loop.
+    await startTraining(config.longConfig);
+    const running = await waitFor(
+      `${config.longConfig} to report an epoch`,
+      async () => {
+        const t = await trainingToast(config.longConfig);
+        return t && /epoch \d+/.test(t.message) ? t : null;
+      },
+      120000,
+      100,
+    );
+    const statusBeforeCancel = (await tinyAgentStatus(page)) || "";
+    const shotRunning = await screenshot(page, "running");
     await page
-      .locator(".notifications-toasts .notification-toast", { hasText: "Training tiny.toml" })
+      .locator(".notifications-toasts .notification-toast", { hasText: `Training ${config.longConfig}` })
       .locator(".monaco-button", { hasText: "Cancel" })
       .click();
     const stopped = await waitFor(
       "the message that training stopped",
-      async () => {
-        const toasts = await notifications(page);
-        const t = toasts.find((n) => /Training stopped/.test(n.message));
-        return t ? t.message : null;
-      },
+      async () => (await notifications(page)).find((n) => /Training stopped/.test(n.message)) || null,
       60000,
     );
-    const statusAfter = await waitFor(
+    await waitFor(
+      "the progress notification to close",
+      async () => (await trainingToast(config.longConfig)) === null,
+      30000,
+    );
+    const statusAfterCancel = await waitFor(
       "the status bar to leave the training state",
       async () => {
         const s = (await tinyAgentStatus(page)) || "";
-        return s !== "" && !/training/.test(s) ? s : null;
+        return /ready/.test(s) ? s : null;
       },
       60000,
     );
-    const shotStopped = await screenshot(page, "cancelled");
-    return { picks, progressToast, statusWhileTraining, stopped, statusAfter, screenshots: [shotProgress, shotStopped] };
+    const shotCancelled = await screenshot(page, "cancelled");
+    // The server is still there: it answers a command after the cancellation.
+    await runCommand(page, "Tiny Agent: Show Model Info");
+    const info = await waitFor(
+      "the model info message",
+      async () => (await notifications(page)).find((n) => /Tiny Agent model:/.test(n.message)) || null,
+      30000,
+    );
+    return {
+      picks,
+      progress,
+      statusWhileTraining,
+      finished,
+      statusAfterFinish,
+      progressGoneAfterFinish,
+      running,
+      statusBeforeCancel,
+      stopped,
+      statusAfterCancel,
+      info,
+      screenshots: [shotProgress, shotFinished, shotRunning, shotCancelled],
+    };
   },
 };
 
