@@ -636,6 +636,63 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_dataset)
 
 
+# --- train -------------------------------------------------------------------------------------
+
+
+def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model from a config (CPU, one GPU, or under torchrun)",
+        description="Train the encoder-decoder model. Exit 0: trained; 2: bad config, data or "
+        "device; 130: interrupted (a checkpoint is kept; continue with --resume).",
+    )
+    p.add_argument("--config", required=True, metavar="NAME|PATH", help="training config")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default: config's)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument(
+        "--device", choices=("cpu", "cuda", "auto"), help="default: the config's [training] device"
+    )
+    p.add_argument(
+        "--progress",
+        choices=("bar", "json"),
+        default="bar",
+        help="bar: a progress line on stderr; json: one JSON object per line on stdout",
+    )
+    p.add_argument(
+        "--output", type=Path, metavar="DIR", help="default: the config's checkpoint_dir"
+    )
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="also train on pairs mined from DIR's *.wgsl files (// comment above a function)",
+    )
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from engine.trainer import run_from_cli
+
+    try:
+        config = resolve_config(args.config)
+    except CliError as exc:
+        if args.progress == "json":  # the language server reads errors from stdout too
+            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
+        raise
+    return run_from_cli(
+        config,
+        epochs=args.epochs,
+        resume=args.resume,
+        device=args.device,
+        progress=args.progress,
+        output=args.output,
+        workspace=args.workspace,
+    )
+
+
+_COMMANDS.append(_add_train)
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the WGSL language server (stdio by default)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")

@@ -1,0 +1,195 @@
+"""The training loop in-process, on a tiny model: learning, exact resume, refused checkpoints."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.trainer import (
+    METRICS_FILE,
+    OUTPUTS_FILE,
+    STATE_FILE,
+    TrainError,
+    TrainingInterrupted,
+    TrainOptions,
+    fill_naga_metrics,
+    learning_rate,
+    train,
+)
+
+OPS = [("add", "+"), ("subtract", "-"), ("multiply", "*"), ("divide", "/")]
+
+
+def shader(op: str, k: int) -> str:
+    return (
+        "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
+        "@compute @workgroup_size(64)\n"
+        "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+        f"    data[id.x] = data[id.x] {op} {k}.0;\n"
+        "}\n"
+    )
+
+
+def write_project(root: Path, epochs: int = 3, dropout: float = 0.1) -> Path:
+    """A tiny config (d_model 32, one layer) and 32 pairs under ``root``; returns the config."""
+    lines = []
+    for word, op in OPS:
+        for k in range(2, 10):
+            lines += [
+                "[[examples]]",
+                f'natural_language = "{word} {k} to every element of the buffer"',
+                f'wgsl_code = """\n{shader(op, k)}"""',
+                "",
+            ]
+    (root / "pairs.toml").write_text("\n".join(lines), encoding="utf-8")
+    config = root / "tiny.toml"
+    config.write_text(
+        f"""[task]
+name = "tiny"
+task_type = "code_generation"
+
+[model]
+d_model = 32
+nhead = 2
+num_layers = 1
+dim_feedforward = 64
+dropout = {dropout}
+max_seq_len = 96
+
+[training]
+num_epochs = {epochs}
+batch_size = 8
+learning_rate = 0.01
+warmup_steps = 2
+save_every = 1
+early_stopping = false
+seed = 7
+device = "cpu"
+checkpoint_dir = "out"
+
+[dataset]
+train_path = "pairs.toml"
+val_ratio = 0.125
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def options(config: Path, out: Path, **kw: object) -> TrainOptions:
+    return TrainOptions(config_path=config, output_dir=out, final_metrics=False, **kw)  # type: ignore[arg-type]
+
+
+def test_loss_falls_over_a_few_epochs(tmp_path: Path) -> None:
+    config = write_project(tmp_path, epochs=4)
+    result = train(options(config, tmp_path / "out"))
+    losses = result.history["train_loss"]
+    assert len(losses) == 4
+    assert losses[-1] < 0.8 * losses[0], losses
+    assert result.history["val_loss"][-1] < result.history["val_loss"][0]
+
+
+def test_same_seed_same_losses(tmp_path: Path) -> None:
+    config = write_project(tmp_path, epochs=1)
+    first = train(options(config, tmp_path / "a")).step_losses
+    second = train(options(config, tmp_path / "b")).step_losses
+    assert first == second
+
+
+def test_interrupted_run_resumes_exactly(tmp_path: Path) -> None:
+    """Stop after 5 steps (mid-epoch 2: 28 pairs / 8 = 4 steps an epoch), resume, and compare
+    every later loss with an uninterrupted run: dropout masks, batch order, learning rate and
+    optimizer moments all carry over."""
+    config = write_project(tmp_path, epochs=3)
+    whole = train(options(config, tmp_path / "whole")).step_losses
+
+    out = tmp_path / "parts"
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(options(config, out, stop_after_steps=5))
+    assert stopped.value.checkpoint == out / "last"
+    state = torch.load(out / "last" / STATE_FILE, weights_only=True)
+    assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (1, 1, 5)
+
+    rest = train(options(config, out, resume=True)).step_losses
+    assert len(rest) == len(whole) - 5
+    torch.testing.assert_close(torch.tensor(rest), torch.tensor(whole[5:]), rtol=0, atol=1e-6)
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path: Path) -> None:
+    config = write_project(tmp_path)
+    with pytest.raises(TrainError, match="no checkpoint to resume from"):
+        train(options(config, tmp_path / "nothing", resume=True))
+
+
+def _interrupted_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    config = write_project(tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(TrainingInterrupted):
+        train(options(config, out, stop_after_steps=2))
+    return config, out
+
+
+class _Planted:
+    """Unpickling this would run code: it must never happen."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (str(self.marker), "unpickled"))  # type: ignore[return-value]
+
+
+def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
+    config, out = _interrupted_checkpoint(tmp_path)
+    weights = out / "last" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(TrainError, match=r"model\.safetensors: not a readable safetensors file"):
+        train(options(config, out, resume=True))
+
+
+def test_pickled_trainer_state_is_refused_without_running_it(tmp_path: Path) -> None:
+    config, out = _interrupted_checkpoint(tmp_path)
+    marker = tmp_path / "marker"
+    state_path = out / "last" / STATE_FILE
+    torch.save({"global_step": 1, "payload": _Planted(marker)}, state_path)
+    refused = r"trainer_state\.pt: refused: it holds pickled Python objects"
+    with pytest.raises(TrainError, match=refused):
+        train(options(config, out, resume=True))
+    assert not marker.exists()
+
+
+def test_pickled_weights_are_refused_without_running_them(tmp_path: Path) -> None:
+    config, out = _interrupted_checkpoint(tmp_path)
+    marker = tmp_path / "marker"
+    (out / "last" / "model.safetensors").write_bytes(pickle.dumps(_Planted(marker)))
+    with pytest.raises(TrainError, match="pickled checkpoints are refused"):
+        train(options(config, out, resume=True))
+    assert not marker.exists()
+
+
+def test_schedule_warms_up_then_decays_to_the_floor() -> None:
+    lrs = [learning_rate(s, 1.0, 10, 110, 0.1) for s in range(111)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
+    assert lrs[110] == pytest.approx(0.1)
+
+
+def test_naga_rate_can_be_filled_in_later(tmp_path: Path) -> None:
+    """A run where naga was unavailable keeps its greedy outputs; naga rates them afterwards."""
+    (tmp_path / METRICS_FILE).write_text(
+        json.dumps({"val_naga_valid_rate": None, "naga_valid_rate_missing": "no wgpu"})
+    )
+    rows = [
+        {"split": "val", "prompt": "p", "output": shader("+", 2)},
+        {"split": "val", "prompt": "q", "output": "fn broken( {"},
+    ]
+    (tmp_path / OUTPUTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    metrics = fill_naga_metrics(tmp_path)
+    assert metrics["val_naga_valid_rate"] == 0.5
+    saved = json.loads((tmp_path / METRICS_FILE).read_text())
+    assert saved["val_naga_valid_rate"] == 0.5 and "naga_valid_rate_missing" not in saved
