@@ -50,8 +50,13 @@ class GenerationJob:
 class ModelService:
     """Owns the loaded :class:`~engine.generate.Generator` and the generation jobs."""
 
-    def __init__(self, on_change: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[dict[str, Any]], None],
+        on_log: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self._on_change = on_change
+        self._on_log = on_log
         self.state: ModelState = "unloaded"
         self.model: str | None = None
         self.error: str | None = None
@@ -171,11 +176,10 @@ class ModelService:
                 )
             except _Cancelled:
                 job.cancelled = True
-                log.info(
-                    "generation for %r stopped after %.0f ms",
-                    prompt[:60],
-                    (time.perf_counter() - job.started) * 1000,
-                )
+                elapsed_ms = (time.perf_counter() - job.started) * 1000
+                message = f"generation for {prompt[:60]!r} stopped after {elapsed_ms:.0f} ms"
+                log.info(message)
+                self._on_log(message)
                 return None
             except Exception as exc:
                 job.error = f"{type(exc).__name__}: {exc}"

@@ -59,7 +59,7 @@ class TinyAgentServer(LanguageServer):
         super().__init__("tiny-agent-trainer", __version__)
         self.settings = Settings()
         self._analyses: dict[str, tuple[int | None, Analysis]] = {}
-        self.model = ModelService(self._send_status)
+        self.model = ModelService(self._send_status, self._log_to_client)
         self.checks = DiagnosticsScheduler(
             documents=self,
             validate=self._validate,
@@ -119,6 +119,11 @@ class TinyAgentServer(LanguageServer):
             self.protocol.notify(STATUS_NOTIFICATION, payload)
         except Exception:  # before the connection is up there is nobody to tell
             log.debug("status not sent: %s", payload)
+
+    def _log_to_client(self, message: str) -> None:
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Info, message=message)
+        )
 
     def supports(self, path: str) -> bool:
         """Whether the client declared a capability, e.g. ``"window.work_done_progress"``."""
@@ -555,6 +560,8 @@ async def _generated_completion(
     if job.task is not None and not job.done:
         await asyncio.wait({job.task}, timeout=ls.settings.completion_wait_ms / 1000)
     result = job.result()
+    if result is not None and not result.code.strip():
+        job.error, result = "the model produced no code for this comment", None
     if result is None:
         if job.done:
             reason = job.error or "stopped"
@@ -624,7 +631,7 @@ async def on_inline_completion(
         job.stop.set()
         log.info("inline completion cancelled; decoding stopped")
         raise
-    if result is None:
+    if result is None or not result.code.strip():
         return None
     code = _indent(result.code.rstrip("\n"), prompt.indent)
     at_comment_end = position.line == prompt.comment.end.line

@@ -34,3 +34,10 @@ async def bare_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     """A connected client that has not initialized yet: the test chooses its settings."""
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="session")
+def slow_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lsp_helpers import build_slow_model
+
+    return build_slow_model(tmp_path_factory.mktemp("slow_model"))

@@ -98,3 +98,44 @@ def position_of(text: str, needle: str, offset: int = 0) -> types.Position:
     line_start = text.rfind("\n", 0, index) + 1
     col = len(text[line_start:index].encode("utf-16-le")) // 2
     return types.Position(line=line, character=col)
+
+
+def build_slow_model(directory: Path) -> Path:
+    """An untrained model whose decoding runs to its token limit: slow enough to cancel.
+
+    Random weights almost never emit end-of-sequence, so every request decodes the full
+    ``max_new_tokens`` with several beams (seconds on a CPU).
+    """
+    import torch
+
+    from engine.dataset import load_examples
+    from engine.model import ModelConfig, Seq2SeqTransformer, save_model
+    from engine.tokenizer import build_prompt_tokenizer, build_wgsl_tokenizer
+
+    torch.manual_seed(0)
+    examples = load_examples(REPO / "data" / "train")
+    src_tok = build_prompt_tokenizer([e.natural_language for e in examples])
+    tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in examples])
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        src_pad_id=src_tok.pad_id,
+        tgt_pad_id=tgt_tok.pad_id,
+        d_model=256,
+        nhead=4,
+        num_layers=4,
+        dim_feedforward=1024,
+        dropout=0.0,
+        max_seq_len=512,
+        tie_weights=False,
+    )
+    model = Seq2SeqTransformer(cfg).eval()
+    # Make every step pick the same ordinary token: the decoder never says end-of-sequence,
+    # so each candidate runs to max_new_tokens and naga rejects it (beam search follows).
+    token = tgt_tok.encode("x")[0]
+    with torch.no_grad():
+        model.dec_ln.weight.zero_()
+        model.dec_ln.bias.copy_(model.head.weight[token] * 50)
+    config_text = "[generation]\nbeam_size = 8\nmax_new_tokens = 480\nlength_penalty = 0.6\n"
+    save_model(directory, model, src_tok, tgt_tok, config_text=config_text, metrics={})
+    return directory
