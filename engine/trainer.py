@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.pt"
+DDP_STOP_CHECK_EVERY = 8
 LOSS_CURVE_FILE = "loss_curve.png"
 OUTPUTS_FILE = "greedy_outputs.jsonl"
 LAST_DIR = "last"
@@ -886,6 +887,12 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     save_every = max(1, int(tcfg.save_every))
     step_losses: list[float] = []
     steps_this_run = 0
+    sync_each_step = rt.device.type == "cpu"  # keep every step's loss where reading it is free
+
+    def zero_loss() -> Tensor:
+        return torch.zeros((), device=rt.device)
+
+    epoch_loss_dev = zero_loss()
     report.start(
         {
             "total_steps": total_steps,
@@ -908,15 +915,21 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         wanted = stop.requested or (
             options.stop_after_steps is not None and steps_this_run >= options.stop_after_steps
         )
-        if rt.distributed:
-            import torch.distributed as dist
+        if not rt.distributed:
+            return wanted
+        # All ranks must stop at the same step, so they agree every few steps (an all-reduce
+        # is a GPU sync, too costly for every step).
+        if steps_this_run % DDP_STOP_CHECK_EVERY != 0:
+            return False
+        import torch.distributed as dist
 
-            flag = torch.tensor([1 if wanted else 0], device=rt.device)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            wanted = bool(flag.item())
-        return wanted
+        flag = torch.tensor([1 if wanted else 0], device=rt.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
 
     def interrupt() -> None:
+        nonlocal epoch_loss_sum, epoch_loss_dev
+        epoch_loss_sum, epoch_loss_dev = epoch_loss_sum + float(epoch_loss_dev), zero_loss()
         save_last()
         report.interrupted(last_dir)
         raise TrainingInterrupted(last_dir)
@@ -949,9 +962,10 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 autocast=autocast,
             )
             tokens = sum(len(train_pairs[i].tgt) - 1 for i in idx)
-            loss_value = float(loss)
-            step_losses.append(loss_value)
-            epoch_loss_sum += loss_value * tokens
+            if sync_each_step:
+                step_losses.append(float(loss))
+            # Summed on the device: reading a CUDA loss every step would stall the GPU.
+            epoch_loss_dev = epoch_loss_dev + loss * tokens
             epoch_tokens += tokens
             step_in_epoch += 1
             global_step += 1
@@ -968,7 +982,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                         "num_epochs": num_epochs,
                         "step": global_step,
                         "total_steps": total_steps,
-                        "loss": loss_value,
+                        "loss": float(loss),
                         "lr": lr,
                         "tokens_per_s": rate,
                         "eta_s": remaining,
@@ -979,6 +993,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                     window_tokens, window_start = 0, now
 
         # End of epoch: validation loss, best model, early stopping, periodic checkpoint.
+        epoch_loss_sum, epoch_loss_dev = epoch_loss_sum + float(epoch_loss_dev), zero_loss()
         train_loss = _all_reduce_mean(epoch_loss_sum, epoch_tokens, rt)
         val_loss: float | None = None
         if val_batches:
