@@ -561,6 +561,19 @@ def _declaration_place(
             clashing = [span for span in members if pattern.search(index.text, *span)]
             if len(clashing) > 1:
                 return clashing[1]
+        if m := re.search(r"Built-in (\w+)\b.* is present more than once", notes):
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", m.group(1)).lower()
+            pattern = re.compile(rf"@\s*builtin\s*\(\s*{snake}\s*\)")
+            repeated = [span for span in members if pattern.search(index.text, *span)]
+            if len(repeated) > 1:
+                return repeated[1]
+        if re.search(r"(Interpolation|Sampling) is not valid", notes):
+            pattern = re.compile(r"@\s*interpolate\s*\(")
+            interpolated = [span for span in members if pattern.search(index.text, *span)]
+            flat = re.compile(r"@\s*interpolate\s*\(\s*flat\b")
+            suspects = [span for span in interpolated if not flat.search(index.text, *span)]
+            if suspects or interpolated:
+                return (suspects or interpolated)[0]
         name = re.compile(r"struct\s+(\w+)").match(index.text, begin)
         return (name.start(1), name.end(1)) if name else None
     if kind.group(1) == "Function":
@@ -589,6 +602,10 @@ def _unlabelled_place(rendered: _Rendered, index: _SourceIndex) -> tuple[int, in
             if used:
                 return used.start(), used.end()
         return index.function(name)
+    if m := re.match(r"Incompatible operands: Logical(And|Or)\(", head):
+        operator = "&&" if m.group(1) == "And" else "||"
+        if place := index.find(re.escape(operator)):
+            return place
     m = re.search(r"Using `(\w+)` values requires", notes)
     if m and (place := index.find(rf"\b{m.group(1)}\b")):
         return place

@@ -84,10 +84,22 @@ def covered_text(source: str, r: SourceRange) -> str:
     return "\n".join([*parts, lines[r.end_line][: r.end_col]])
 
 
+def error_kind(message: str) -> str:
+    """A message with names, numbers and quoted text taken out: one string per kind of error."""
+    kind = re.sub(r"`[^`]*`|\"[^\"]*\"", "X", message)
+    kind = re.sub(r"\[\d+\]|\d+", "N", kind)
+    return re.sub(r"(for identifier|found)\b.*$", r"\1", kind).removesuffix(", found")
+
+
 def test_corpus_is_large_enough() -> None:
     assert len(VALID) >= 30
-    assert len(INVALID) >= 30
     assert len(VALID) + len(INVALID) >= 60
+    kinds = set()
+    for path in INVALID:
+        header = EXPECT.match(path.read_text(encoding="utf-8").split("\n", 1)[0])
+        assert header, path.name
+        kinds.add(error_kind(header.group(5)))
+    assert len(kinds) >= 30, sorted(kinds)
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
