@@ -10,6 +10,10 @@ other work, as a language server between edits, so that on a shared machine neit
 penalised by the scheduler for the other's CPU use. Both are warm: the worker has started and
 each shader was checked once before timing. The sides alternate, so load from other processes
 hits both alike; the table shows each side's median and the median of the per-pair ratios.
+'pipe ms' is the raw side timed by the caller instead: the same naga call plus one request and
+reply between two processes and no validator code. It is the price of any process boundary, and
+on a loaded machine it is most of the worker's overhead: a process that wakes up to run a few
+milliseconds of naga waits for a CPU before and after, which a call inside the caller does not.
 'spaced' waits a few milliseconds before each call, as requests from an editor arrive;
 'back-to-back' does not. Goal: the worker adds no more than 30% at 1,000 lines (spaced).
 """
@@ -161,17 +165,20 @@ def _measure(
     source: str,
     repeats: int,
     gap_s: float,
-) -> tuple[float, float, float]:
-    """Medians (ms) of raw and validator latency, and the median of per-pair ratios."""
+) -> tuple[float, float, float, float]:
+    """Medians (ms) of raw, raw through the pipe and validator latency; median per-pair ratio."""
     raw_samples: list[float] = []
+    pipe_samples: list[float] = []
     worker_samples: list[float] = []
     for _ in range(repeats):
         time.sleep(gap_s)
+        began = time.perf_counter()
         raw_samples.append(raw(source))
+        pipe_samples.append(time.perf_counter() - began)
         time.sleep(gap_s)
         worker_samples.append(_timed(lambda: checked(source)))
     ratio = statistics.median(w / r for w, r in zip(worker_samples, raw_samples, strict=True))
-    return _median_ms(raw_samples), _median_ms(worker_samples), ratio
+    return _median_ms(raw_samples), _median_ms(pipe_samples), _median_ms(worker_samples), ratio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,14 +209,20 @@ def main(argv: list[str] | None = None) -> int:
         ("5,000 lines", generated_shader(5000)),
         ("1,000 lines, 1 error", generated_shader(1000, broken=True)),
     ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"adapter: {info.label if info else 'none'}; worker start-up {startup:.2f} s")
+    print(f"CPUs: {os.cpu_count()}; load average (1, 5, 15 min): {load}")
     print(
         f"median of {args.repeats} warm runs per cell, raw and validator alternating; "
         f"'spaced': {args.gap_ms:g} ms idle before each call (as between edits), "
         "'back-to-back': none\n"
     )
-    print(f"{'':<22}{'':>7}{'--------- spaced ---------':>29}{'------ back-to-back ------':>29}")
-    row = f"{'raw ms':>10}{'valid. ms':>11}{'ratio':>8}"
+    spaced_title, packed_title = (
+        "-" * 13 + " spaced " + "-" * 13,
+        "-" * 9 + " back-to-back " + "-" * 11,
+    )
+    print(f"{'':<22}{'':>7}  {spaced_title:>36}  {packed_title:>36}")
+    row = f"{'raw ms':>9}{'pipe ms':>9}{'valid. ms':>11}{'ratio':>7}"
     print(f"{'shader':<22}{'lines':>7}  {row}  {row}")
     ratios: dict[str, float] = {}
     for name, source in cases:
@@ -218,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         raw(source)
         spaced = _measure(raw, validator.validate, source, args.repeats, args.gap_ms / 1000)
         packed = _measure(raw, validator.validate, source, args.repeats, 0.0)
-        ratios[name] = spaced[2]
-        cells = "  ".join(f"{r:>10.2f}{w:>11.2f}{q:>8.2f}" for r, w, q in (spaced, packed))
+        ratios[name] = spaced[3]
+        cells = "  ".join(
+            f"{r:>9.2f}{p:>9.2f}{w:>11.2f}{q:>7.2f}" for r, p, w, q in (spaced, packed)
+        )
         print(f"{name:<22}{source.count(chr(10)) + 1:>7}  {cells}")
 
     depth = 5000
