@@ -317,9 +317,10 @@ def _function_text(lines: Sequence[str], start: int, fn_line: int) -> str | None
 
 def _length_stats(lengths: Sequence[int]) -> dict[str, float]:
     if not lengths:
-        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
+        return {"min": 0.0, "mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
     ordered = sorted(lengths)
     return {
+        "min": float(ordered[0]),
         "mean": round(sum(ordered) / len(ordered), 1),
         "p50": float(ordered[len(ordered) // 2]),
         "p95": float(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]),
@@ -376,6 +377,10 @@ def describe_splits(
     }
 
 
+def _quartet(stats: dict[str, float]) -> str:
+    return "/".join(f"{stats[k]:.0f}" for k in ("min", "p50", "p95", "max"))
+
+
 def format_description(report: dict[str, object]) -> str:
     """The report of :func:`describe_splits` as aligned plain-text tables."""
     splits = report["splits"]
@@ -383,14 +388,13 @@ def format_description(report: dict[str, object]) -> str:
     assert isinstance(splits, dict) and isinstance(families, dict)
     lines = [
         f"{'SPLIT':<9}{'PAIRS':>7}{'FAMILIES':>10}{'PROMPTS':>9}{'NAGA OK':>9}"
-        f"   PROMPT TOKENS mean/p95/max   CODE TOKENS mean/p95/max"
+        f"   PROMPT TOKENS min/p50/p95/max   CODE TOKENS min/p50/p95/max"
     ]
     for name, s in splits.items():
         p, c = s["prompt_tokens"], s["code_tokens"]
         lines.append(
             f"{name:<9}{s['pairs']:>7}{s['families']:>10}{s['distinct_prompts']:>9}"
-            f"{s['naga_valid']:>9}   {p['mean']:>6}/{p['p95']:>4.0f}/{p['max']:>4.0f}"
-            f"{'':>17}{c['mean']:>6}/{c['p95']:>4.0f}/{c['max']:>4.0f}"
+            f"{s['naga_valid']:>9}   {_quartet(p):<32}{_quartet(c)}"
         )
     programs = report["programs"]
     vocab = report["vocab"]

@@ -185,6 +185,9 @@ def test_describe_counts_and_naga_verdicts(tmp_path: Path) -> None:
     train = report["splits"]["train"]  # type: ignore[index]
     assert train["pairs"] == 2 and train["naga_valid"] == 1 and train["distinct_prompts"] == 2
     assert report["programs"] == {"distinct": 2, "naga_valid": 1}
+    for side in ("prompt_tokens", "code_tokens"):
+        stats = train[side]
+        assert 0 < stats["min"] <= stats["p50"] <= stats["p95"] <= stats["max"]
     assert report["families"]["frag_solid"] == {"train": 1, "val": 1, "heldout": 0}  # type: ignore[index]
 
 
