@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +98,34 @@ def test_no_heldout_prompt_appears_in_training(
     assert not leaked
     assert {e.family for e in heldout} <= {e.family for e in train}
     assert len({e.family for e in heldout}) >= 40
+
+
+def _wording(prompt: str) -> list[str]:
+    """The words of a prompt with every number replaced, so that only the phrasing is left."""
+    return re.sub(r"\d+(?:\.\d+)?", "N", prompt.lower()).strip(" .").split()
+
+
+def test_heldout_wording_is_new_not_just_new_numbers(
+    train: list[Example], heldout: list[Example]
+) -> None:
+    """No held-out prompt is a training prompt with other numbers, nor stitched from its 4-grams."""
+    seen = {" ".join(_wording(e.natural_language)) for e in train}
+    grams = {
+        tuple(words[i : i + 4])
+        for words in (_wording(e.natural_language) for e in train)
+        for i in range(len(words) - 3)
+    }
+    renumbered = [
+        e.natural_language for e in heldout if " ".join(_wording(e.natural_language)) in seen
+    ]
+    assert not renumbered, renumbered[:5]
+    stitched = []
+    for e in heldout:
+        words = _wording(e.natural_language)
+        own = {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+        if own and own <= grams:
+            stitched.append(e.natural_language)
+    assert not stitched, stitched[:5]
 
 
 def test_compute_kernels_follow_the_binding_convention(train: list[Example]) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -202,3 +203,60 @@ def test_nested_closed_type_keeps_its_brackets_together() -> None:
     assert format_wgsl(src) == src
     tok = build_wgsl_tokenizer([src])
     assert tok.decode(tok.encode(src)) == src
+
+
+_UNICODE_IDENT = st.text(
+    st.characters(categories=("L", "Nl", "Mn", "Mc", "Nd", "Pc"), codec="utf-8"),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: regex.fullmatch(r"[\p{XID_Start}][\p{XID_Continue}]*", s) is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_UNICODE_IDENT)
+def test_unseen_unicode_identifier_survives_the_round_trip(name: str) -> None:
+    src = KERNEL.replace("output", name)
+    ids = _WGSL_TOK.encode(src)
+    assert _WGSL_TOK.unk_id not in ids
+    assert _WGSL_TOK.decode(ids) == format_wgsl(src)
+    assert name in _texts(_WGSL_TOK.decode(ids))
+
+
+_TRAINING_PROMPTS = (
+    "multiply every element of the buffer by 2",
+    "fragment shader that draws a red circle in the middle of the screen",
+    "compute the prefix sum of an array with workgroup memory",
+)
+_PROMPT_TOK = build_prompt_tokenizer(_TRAINING_PROMPTS, 1, lowercase=True)
+
+
+@st.composite
+def _misspelt(draw: st.DrawFn) -> str:
+    """A training prompt with a few typos: letters swapped, dropped, doubled or replaced."""
+    words = draw(st.sampled_from(_TRAINING_PROMPTS)).split()
+    letter = st.characters(categories=("L", "Nd"), codec="utf-8")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(words) - 1))
+        word = words[i]
+        j = draw(st.integers(0, len(word) - 1))
+        edit = draw(st.sampled_from(["swap", "drop", "double", "replace", "insert"]))
+        if edit == "swap" and j + 1 < len(word):
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+        elif edit == "drop" and len(word) > 1:
+            word = word[:j] + word[j + 1 :]
+        elif edit == "double":
+            word = word[: j + 1] + word[j:]
+        elif edit == "replace":
+            word = word[:j] + draw(letter) + word[j + 1 :]
+        elif edit == "insert":
+            word = word[:j] + draw(letter) + word[j:]
+        words[i] = word
+    return " ".join(words)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_misspelt())
+def test_typos_never_become_unknown_and_round_trip(prompt: str) -> None:
+    ids = _PROMPT_TOK.encode(prompt)
+    assert _PROMPT_TOK.unk_id not in ids
+    assert "".join(_PROMPT_TOK.decode(ids).split()) == "".join(prompt.lower().split())
