@@ -259,3 +259,30 @@ def test_generate_command_writes_code_below_the_comment(editor: Editor, tmp_path
         30,
     )
     assert validate_source("\n".join(lines) + "\n").valid
+
+
+def test_commands_report_back_in_the_message_area(editor: Editor, tmp_path: Path) -> None:
+    shader = tmp_path / "project" / "triangle.wgsl"
+    shader.parent.mkdir()
+    shutil.copy(ROOT / "examples" / "triangle.wgsl", shader)
+    editor.nvim.command(f"edit {shader}")
+    editor.wait_for(
+        "the model is not ready",
+        lambda: editor.lua("return TinyAgent.status.state") == "ready",
+        180,
+    )
+    editor.nvim.command("TinyAgentModelInfo")
+    editor.wait_for(
+        ":TinyAgentModelInfo showed nothing",
+        lambda: 'state = "ready"' in editor.nvim.command_output("messages"),
+        30,
+    )
+    editor.nvim.command("TinyAgentTrain no-such-config.toml 1")
+    missing = tmp_path / "project" / "no-such-config.toml"
+    editor.wait_for(
+        ":TinyAgentTrain with a missing config did not say so",
+        lambda: (
+            f"configuration file {missing} does not exist" in editor.nvim.command_output("messages")
+        ),
+        30,
+    )

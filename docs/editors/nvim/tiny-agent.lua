@@ -155,16 +155,22 @@ local function buffer_commands(bufnr)
     end)
   end, { desc = "Write WGSL for the // comment on this line, below it" })
   command("TinyAgentTrain", function(args)
-    local arguments = { args.fargs[1] or "config/wgsl_generation.toml" }
-    if args.fargs[2] then
-      arguments[2] = tonumber(args.fargs[2])
-    end
-    execute("tinyAgent.train", arguments, function(r)
+    local request = {
+      config = args.fargs[1] or "config/wgsl_generation.toml",
+      epochs = tonumber(args.fargs[2]),
+      workspace = args.bang or nil,
+    }
+    execute("tinyAgent.train", { request }, function(r)
       if r and r.started == false then
         vim.notify("Tiny Agent: " .. tostring(r.reason), vim.log.levels.WARN)
       end
     end)
-  end, { nargs = "*", complete = "file", desc = "Train: [config.toml] [epochs]" })
+  end, {
+    nargs = "*",
+    bang = true,
+    complete = "file",
+    desc = "Train: [config.toml] [epochs]; ! adds this project's commented functions",
+  })
   command("TinyAgentStopTraining", function()
     execute("tinyAgent.stopTraining", {})
   end)
