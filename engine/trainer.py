@@ -503,7 +503,11 @@ def naga_checker() -> tuple[Callable[[str], bool] | None, str | None, Callable[[
     here (no ``wgpu`` package, no adapter): the reason says which."""
     import importlib.util
 
-    if importlib.util.find_spec("wgpu") is None:
+    try:
+        found = importlib.util.find_spec("wgpu") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
         return None, "the wgpu package is not installed on the training machine", lambda: None
     try:
         from engine.validator import Validator
@@ -833,7 +837,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         return contextlib.nullcontext()
 
     epoch, step_in_epoch, global_step = 0, 0, 0
-    best_val, stale_epochs = math.inf, 0
+    best_val, stale_epochs, best_epoch = math.inf, 0, 0
     history: dict[str, list[Any]] = {"train_loss": [], "val_loss": []}
     epoch_loss_sum, epoch_tokens = 0.0, 0
     if resume_state is not None:
@@ -843,6 +847,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         global_step = int(resume_state["global_step"])
         best_val = float(resume_state["best_val_loss"])
         stale_epochs = int(resume_state["stale_epochs"])
+        best_epoch = int(resume_state.get("best_epoch", 0))
         history = {k: list(v) for k, v in resume_state["history"].items()}
         epoch_loss_sum = float(resume_state["epoch_loss_sum"])
         epoch_tokens = int(resume_state["epoch_tokens"])
@@ -863,6 +868,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             "seed": seed,
             "optimizer": optimizer.state_dict(),
             "best_val_loss": best_val,
+            "best_epoch": best_epoch,
             "stale_epochs": stale_epochs,
             "history": history,
             "epoch_loss_sum": epoch_loss_sum,
@@ -1007,7 +1013,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         score = val_loss if val_loss is not None else train_loss
         improved = score < best_val
         if improved:
-            best_val, stale_epochs = score, 0
+            best_val, stale_epochs, best_epoch = score, 0, epoch + 1
             if rt.is_main:
                 write_checkpoint_dir(best_dir, model, src_tok, tgt_tok, config_text)
         else:
@@ -1025,6 +1031,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     metrics: dict[str, Any] = {
         "train_loss": history["train_loss"][-1] if history["train_loss"] else None,
         "best_val_loss": best_val if math.isfinite(best_val) else None,
+        "best_epoch": best_epoch,
         "epochs_run": epoch,
         "steps": global_step,
         "parameters": model.num_parameters(),
@@ -1033,6 +1040,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         "heldout_examples": len(heldout_pairs),
         "train_seconds_this_run": round(time.perf_counter() - run_start, 1),
         "device": str(rt.device),
+        "world_size": rt.world_size,
+        "train_loss_history": history["train_loss"],
+        "val_loss_history": history["val_loss"],
     }
     if stop.requested:  # a signal during the last validation: the checkpoint is written
         report.interrupted(last_dir)
@@ -1048,7 +1058,14 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 )
             metrics_text = json.dumps(metrics, indent=2, sort_keys=True) + "\n"
             atomic_write_bytes(best_dir / METRICS_FILE, metrics_text.encode())
-            plot_loss_curve(history, best_dir / LOSS_CURVE_FILE)
+            try:
+                plot_loss_curve(history, best_dir / LOSS_CURVE_FILE)
+            except ImportError:
+                log.warning(
+                    "matplotlib is not installed: no %s (the losses are in %s)",
+                    LOSS_CURVE_FILE,
+                    METRICS_FILE,
+                )
             atomic_write_bytes(best_dir / CONFIG_FILE, config_text.encode())
             report.end(best_dir, metrics)
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import pickle
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,27 @@ def test_schedule_warms_up_then_decays_to_the_floor() -> None:
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
     assert lrs[110] == pytest.approx(0.1)
+
+
+def test_without_wgpu_and_matplotlib_the_run_still_ends_and_naga_fills_in_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on a GPU machine with torch alone: metrics.json says why the naga-valid rate is
+    missing, and the saved greedy outputs are rated afterwards where wgpu is installed."""
+    config = write_project(tmp_path, epochs=1)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "wgpu", None)
+        m.setitem(sys.modules, "matplotlib", None)
+        result = train(TrainOptions(config_path=config, output_dir=tmp_path / "out"))
+    best = result.best_dir
+    saved = json.loads((best / METRICS_FILE).read_text())
+    assert saved["val_naga_valid_rate"] is None
+    assert "wgpu package is not installed" in saved["naga_valid_rate_missing"]
+    assert f"naga-metrics {best}" in saved["naga_valid_rate_missing"]
+    assert not (best / "loss_curve.png").exists()
+    assert len((best / OUTPUTS_FILE).read_text().splitlines()) == saved["val_examples"] == 4
+    filled = fill_naga_metrics(best)
+    assert 0 <= filled["val_naga_valid_rate"] <= 1 and "naga_valid_rate_missing" not in filled
 
 
 def test_naga_rate_can_be_filled_in_later(tmp_path: Path) -> None:
