@@ -9,7 +9,6 @@ straight away.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -67,6 +66,8 @@ class TinyAgentServer(LanguageServer):
             max_bytes=lambda: self.settings.max_file_kb * 1024,
         )
         self.training: TrainingRun | None = None
+        self.trained_model: str | None = None
+        """The model the last finished training wrote; used until the modelPath setting changes."""
         self._training_count = 0
         self._validator: Any = None
 
@@ -146,6 +147,11 @@ class TinyAgentServer(LanguageServer):
             else types.MarkupKind.PlainText
         )
 
+    @property
+    def model_path(self) -> str | None:
+        """The model in use: a freshly trained one, else the modelPath setting."""
+        return self.trained_model or self.settings.model_path
+
     def apply_settings(self, data: Any, source: str) -> None:
         previous = self.settings
         self.settings, problems = merge_settings(self.settings, data)
@@ -153,12 +159,10 @@ class TinyAgentServer(LanguageServer):
             self.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
             )
-        if (
-            previous.model_path != self.settings.model_path
-            and self.model.state != "unloaded"
-            and self.settings.completions_enabled
-        ):
-            self.model.load(self.settings.model_path)
+        if previous.model_path != self.settings.model_path:
+            self.trained_model = None
+            if self.model.state != "unloaded" and self.settings.completions_enabled:
+                self.model.load(self.model_path)
         log.info("settings from %s: %s", source, self.settings)
 
 
@@ -188,7 +192,7 @@ async def on_initialized(ls: TinyAgentServer, params: types.InitializedParams) -
             log.warning("workspace/configuration failed: %s", exc)
     asyncio.get_running_loop().create_task(_warm_validator(ls))
     if ls.settings.completions_enabled:
-        ls.model.ensure_loading(ls.settings.model_path)
+        ls.model.ensure_loading(ls.model_path)
 
 
 async def _warm_validator(ls: TinyAgentServer) -> None:
@@ -198,6 +202,14 @@ async def _warm_validator(ls: TinyAgentServer) -> None:
         log.info("validator ready in %.1fs", time.perf_counter() - started)
     except Exception as exc:
         log.warning("validator warm-up failed: %s", exc)
+
+
+@server.feature(types.SHUTDOWN)
+async def on_shutdown(ls: TinyAgentServer, params: None) -> None:
+    """A running training stops as if the user cancelled it: its checkpoint is kept."""
+    if ls.training is not None:
+        ls.training.stop()
+        await ls.training.wait_stopped(timeout_s=30)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -552,7 +564,7 @@ async def _generated_completion(
         )
 
     if ls.model.state in ("unloaded", "loading"):
-        ls.model.ensure_loading(ls.settings.model_path)
+        ls.model.ensure_loading(ls.model_path)
         return [status_item(LOADING_LABEL, "Code from comments is ready in a few seconds")], True
     if ls.model.state == "failed":
         return [status_item("Tiny Agent: model failed to load", ls.model.error or "")], False
@@ -622,7 +634,7 @@ async def on_inline_completion(
     prompt = analysis.comment_prompt(position)
     if prompt is None:
         return None
-    ls.model.ensure_loading(ls.settings.model_path)
+    ls.model.ensure_loading(ls.model_path)
     job = _start_job(ls, params.text_document.uri, analysis, prompt.prompt)
     assert job.task is not None
     try:
@@ -733,7 +745,7 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         return {
             "error": 'tinyAgent.generate needs [{"prompt": "..."}] or [{"uri": ..., "line": n}]'
         }
-    ls.model.ensure_loading(ls.settings.model_path)
+    ls.model.ensure_loading(ls.model_path)
     job = ls.model.job(
         uri if isinstance(uri, str) else "",
         prompt_text,
@@ -874,9 +886,17 @@ def cmd_stop_training(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
 
 @server.command(CMD_TRAIN)
 async def cmd_train(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
-    """Starts a training run and returns at once; progress arrives as ``$/progress``."""
+    """Starts ``train --progress json`` in a child process and returns at once.
+
+    Arguments: ``[{"config": "path.toml", "epochs": 2, "workspace": true}]`` (or positional
+    ``[config, epochs, workspace]``). Progress arrives as ``$/progress`` on the returned token;
+    the final metrics as ``window/showMessage``.
+    """
     if ls.training is not None:
-        message = "A training run is already in progress; stop it first (tinyAgent.stopTraining)."
+        message = (
+            f"Training {ls.training.request.config.name} is already running: wait for it to "
+            "finish or cancel it (tinyAgent.stopTraining) before starting another."
+        )
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=message)
         )
@@ -893,68 +913,99 @@ async def cmd_train(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         request.device = ls.settings.device
     ls._training_count += 1
     token = f"tinyAgent/train/{ls._training_count}"
-    run = TrainingRun(request, lambda event: None)
+    reporter = _TrainingReporter(ls, token)
+    run = TrainingRun(request, reporter.on_event)
     ls.training = run
-    asyncio.get_running_loop().create_task(_train(ls, run, token))
-    return {"started": True, "token": token}
+    asyncio.get_running_loop().create_task(_train(ls, run, reporter))
+    return {"started": True, "token": token, "command": request.display_command()}
 
 
-async def _train(ls: TinyAgentServer, run: TrainingRun, token: str) -> None:
-    progress = ls.work_done_progress
-    use_progress = ls.supports("window.work_done_progress")
-    title = f"Training {run.request.config.name}"
-    last_report = 0.0
-    if use_progress:
+class _TrainingReporter:
+    """Turns the trainer's JSON events into ``$/progress`` reports and the status payload."""
+
+    def __init__(self, ls: TinyAgentServer, token: str) -> None:
+        self.ls = ls
+        self.token = token
+        self.use_progress = False
+        self._last_report = 0.0
+
+    async def begin(self, run: TrainingRun) -> None:
+        if not self.ls.supports("window.work_done_progress"):
+            return
+        progress = self.ls.work_done_progress
         try:
-            await progress.create_async(token)
-            progress.begin(
-                token,
-                types.WorkDoneProgressBegin(
-                    title=title, cancellable=True, message="starting", percentage=0
-                ),
-            )
-            future = progress.tokens.get(token)
-            if future is not None:
-                future.add_done_callback(lambda f: run.stop() if f.cancelled() else None)
+            await progress.create_async(self.token)
         except Exception as exc:
             log.warning("client refused a progress token: %s", exc)
-            use_progress = False
-    ls.model.set_state("training", 0)
+            return
+        self.use_progress = True
+        progress.begin(
+            self.token,
+            types.WorkDoneProgressBegin(
+                title=f"Training {run.request.config.name}",
+                cancellable=True,
+                message="starting",
+                percentage=0,
+            ),
+        )
+        future = progress.tokens.get(self.token)
+        if future is not None:
+            future.add_done_callback(lambda f: run.stop() if f.cancelled() else None)
 
-    def on_event(event: dict[str, Any]) -> None:
-        nonlocal last_report
+    def report(self, message: str, percentage: int | None = None) -> None:
+        if self.use_progress:
+            self.ls.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+    def end(self, message: str) -> None:
+        if self.use_progress:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+
+    def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
-        percentage: int | None = None
-        message: str | None = None
-        if kind == "step":
+        if kind == "start":
+            message = (
+                f"{event.get('train_examples')} pairs, {event.get('total_steps')} steps "
+                f"on {event.get('device')}"
+            )
+            if "workspace_pairs" in event:
+                mined = int(event["workspace_pairs"])
+                message += f" ({mined} pair{'' if mined == 1 else 's'} from your shaders)"
+            self.report(message, 0)
+        elif kind == "step":
             total = max(int(event.get("total_steps") or 1), 1)
             percentage = min(100, int(100 * int(event.get("step") or 0) / total))
+            now = time.perf_counter()
+            if now - self._last_report < 0.2 and percentage < 100:
+                return
+            self._last_report = now
+            self.ls.model.set_state("training", percentage)
             message = (
                 f"epoch {event.get('epoch')}/{event.get('num_epochs')} · "
                 f"loss {float(event.get('loss') or 0.0):.3f}"
             )
-            now = time.perf_counter()
-            if now - last_report < 0.2 and percentage < 100:
-                return
-            last_report = now
+            eta = event.get("eta_s")
+            if isinstance(eta, (int, float)) and eta >= 1:
+                message += f" · {_duration(eta)} left"
+            self.report(message, percentage)
         elif kind == "epoch":
             val = event.get("val_loss")
             message = f"epoch {event.get('epoch')} done · train loss " + (
                 f"{float(event.get('train_loss') or 0.0):.3f}"
                 + (f" · val loss {float(val):.3f}" if val is not None else "")
             )
-        elif kind == "start":
-            message = f"{event.get('total_steps')} steps on {event.get('device')}"
-        else:
-            return
-        if percentage is not None:
-            ls.model.set_state("training", percentage)
-        if use_progress:
-            progress.report(
-                token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-            )
+            self.report(message)
 
-    run._on_event = on_event
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+async def _train(ls: TinyAgentServer, run: TrainingRun, reporter: _TrainingReporter) -> None:
+    await reporter.begin(run)
+    ls.model.set_state("training", 0)
     try:
         outcome = await run.run()
     except Exception as exc:
@@ -962,31 +1013,54 @@ async def _train(ls: TinyAgentServer, run: TrainingRun, token: str) -> None:
         outcome = TrainingOutcome("failed", message=f"{type(exc).__name__}: {exc}")
     finally:
         ls.training = None
-    summary = _training_summary(outcome)
-    if use_progress:
-        progress.end(token, types.WorkDoneProgressEnd(message=summary))
-    ls.window_show_message(
-        types.ShowMessageParams(
-            type=types.MessageType.Error if outcome.status == "failed" else types.MessageType.Info,
-            message=summary,
-        )
-    )
-    if outcome.checkpoint and outcome.status in ("finished", "interrupted"):
-        ls.settings = dataclasses.replace(ls.settings, model_path=outcome.checkpoint)
-        ls.model.load(outcome.checkpoint)
+    summary = _training_summary(run.request, outcome)
+    if outcome.status == "finished" and outcome.checkpoint:
+        ls.trained_model = outcome.checkpoint
+        await ls.model.load(outcome.checkpoint)
+        if ls.model.state == "ready":
+            summary += f" Completions now use it ({outcome.checkpoint})."
+        else:
+            summary += f" The new model did not load: {ls.model.error}"
     else:
-        ls.model.set_state("ready" if ls.model.generator is not None else "unloaded")
-
-
-def _training_summary(outcome: TrainingOutcome) -> str:
-    if outcome.status == "finished":
-        metrics = ", ".join(
-            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-            for k, v in sorted(outcome.metrics.items())
+        ls.model.set_state(
+            "ready"
+            if ls.model.generator is not None
+            else ("failed" if ls.model.error else "unloaded")
         )
-        return f"Training finished: {metrics or 'no metrics'}. Model saved to {outcome.checkpoint}."
+    reporter.end(summary)
+    kind = types.MessageType.Error if outcome.status == "failed" else types.MessageType.Info
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=summary))
+
+
+_SHOWN_METRICS = (
+    ("val_loss", "val loss", "{:.3f}"),
+    ("val_token_accuracy", "token accuracy", "{:.1%}"),
+    ("val_naga_valid_rate", "naga-valid", "{:.0%}"),
+    ("heldout_exact_match", "held-out exact match", "{:.1%}"),
+    ("heldout_naga_valid_rate", "held-out naga-valid", "{:.0%}"),
+    ("epochs_run", "epochs", "{}"),
+    ("train_seconds_this_run", "time", "{:.0f} s"),
+)
+
+
+def _training_summary(request: TrainingRequest, outcome: TrainingOutcome) -> str:
+    if outcome.status == "finished":
+        shown = [
+            f"{label} {fmt.format(outcome.metrics[key])}"
+            for key, label, fmt in _SHOWN_METRICS
+            if isinstance(outcome.metrics.get(key), (int, float))
+        ]
+        return f"Training finished: {', '.join(shown) or 'no metrics'}."
     if outcome.status == "interrupted":
-        return f"Training stopped; checkpoint kept at {outcome.checkpoint}."
+        resume = f"tiny-agent-trainer train --config {request.config} --resume"
+        if request.workspace is not None:
+            resume += f" --workspace {request.workspace}"
+        if outcome.checkpoint is None:
+            return "Training stopped before its first checkpoint; nothing was saved."
+        return (
+            f"Training stopped; checkpoint kept in {outcome.checkpoint} (continue with "
+            f"`{resume}`). Completions keep using the current model."
+        )
     return f"Training failed: {outcome.message}"
 
 

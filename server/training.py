@@ -64,6 +64,10 @@ class TrainingRequest:
             workspace_dir = Path(workspace)
         return cls(config=path, epochs=epochs, workspace=workspace_dir)
 
+    def display_command(self) -> list[str]:
+        """The command as a user would type it."""
+        return ["tiny-agent-trainer", *self.command()[4:]]
+
     def command(self) -> list[str]:
         # -P: never put the working directory on sys.path, so a user's engine.py cannot
         # shadow ours in the child either.
@@ -102,6 +106,19 @@ class TrainingRun:
         if self._process is not None and self._process.returncode is None:
             log.info("stopping training (SIGINT to pid %s)", self._process.pid)
             self._process.send_signal(signal.SIGINT)
+
+    async def wait_stopped(self, timeout_s: float) -> None:
+        """Wait for the child to exit after :meth:`stop`; kill it after ``timeout_s``."""
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            log.warning(
+                "training did not stop within %.0f s; killing pid %s", timeout_s, process.pid
+            )
+            process.kill()
 
     async def run(self) -> TrainingOutcome:
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
@@ -153,7 +170,10 @@ class TrainingRun:
             self._on_event(event)
         code = await self._process.wait()
         await stderr_task
-        if outcome.status == "failed" and not outcome.message:
+        if outcome.status == "failed" and self.stop_requested and code in (130, -signal.SIGINT):
+            # Stopped before the trainer could install its handler: nothing was saved.
+            outcome = TrainingOutcome("interrupted")
+        elif outcome.status == "failed" and not outcome.message:
             detail = "\n".join(line for line in stderr_tail if line.strip())[-1500:]
             outcome.message = f"training exited with status {code}" + (
                 f": {detail}" if detail else ""

@@ -139,3 +139,81 @@ def build_slow_model(directory: Path) -> Path:
     config_text = "[generation]\nbeam_size = 8\nmax_new_tokens = 480\nlength_penalty = 0.6\n"
     save_model(directory, model, src_tok, tgt_tok, config_text=config_text, metrics={})
     return directory
+
+
+TINY_PAIRS = [
+    (
+        "compute shader that doubles every element of a buffer",
+        "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
+        "@compute @workgroup_size(64)\n"
+        "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+        "    data[id.x] = data[id.x] * 2.0;\n}\n",
+    ),
+    (
+        "compute shader that halves every element of a buffer",
+        "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
+        "@compute @workgroup_size(64)\n"
+        "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+        "    data[id.x] = data[id.x] * 0.5;\n}\n",
+    ),
+    (
+        "fragment shader that outputs red",
+        "@fragment\nfn main() -> @location(0) vec4<f32> {\n"
+        "    return vec4<f32>(1.0, 0.0, 0.0, 1.0);\n}\n",
+    ),
+    (
+        "fragment shader that outputs blue",
+        "@fragment\nfn main() -> @location(0) vec4<f32> {\n"
+        "    return vec4<f32>(0.0, 0.0, 1.0, 1.0);\n}\n",
+    ),
+]
+
+
+def write_tiny_training(directory: Path, epochs: int, batch_size: int = 2) -> Path:
+    """A training config for a model small enough to train in seconds (d_model 32, 1 layer)
+    on a handful of pairs, all inside ``directory``; returns the config's path."""
+    pairs = "".join(
+        f"[[examples]]\nnatural_language = \"{prompt}\"\nwgsl_code = '''\n{code}'''\n\n"
+        for prompt, code in TINY_PAIRS
+    )
+    (directory / "pairs.toml").write_text(pairs, encoding="utf-8")
+    config = directory / "tiny.toml"
+    config.write_text(
+        f"""\
+[task]
+name = "tiny"
+task_type = "code_generation"
+
+[model]
+d_model = 32
+nhead = 2
+num_layers = 1
+dim_feedforward = 64
+dropout = 0.0
+max_seq_len = 128
+
+[training]
+num_epochs = {epochs}
+batch_size = {batch_size}
+learning_rate = 0.001
+warmup_steps = 1
+device = "cpu"
+checkpoint_dir = "checkpoints"
+early_stopping = false
+save_every = 1000
+
+[tokenizer]
+max_length = 128
+
+[dataset]
+train_path = "pairs.toml"
+val_ratio = 0.2
+heldout_path = "pairs.toml"
+
+[generation]
+beam_size = 1
+max_new_tokens = 48
+""",
+        encoding="utf-8",
+    )
+    return config
