@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -327,3 +328,87 @@ def test_palette_commands_generate_validate_and_show_the_model(
     assert "the type of `x` is expected to be `f32`, but got `u32`" in problems
     assert "dummy — built-in templates" in report["info"]["message"]
     assert "Model info" in report["output"]
+
+
+def _tiny_config(epochs: int, checkpoints: str) -> str:
+    """A training configuration small enough to train in seconds on a shared CPU."""
+    return f"""\
+[task]
+name = "tiny"
+task_type = "code_generation"
+
+[model]
+d_model = 32
+nhead = 2
+num_layers = 1
+dim_feedforward = 64
+dropout = 0.0
+max_seq_len = 256
+
+[training]
+num_epochs = {epochs}
+batch_size = 4
+learning_rate = 0.001
+early_stopping = false
+warmup_steps = 2
+device = "cpu"
+checkpoint_dir = "../{checkpoints}"
+
+[tokenizer]
+max_length = 256
+
+[dataset]
+train_path = "../data/pairs.toml"
+train_ratio = 0.75
+val_ratio = 0.25
+"""
+
+
+def _path_in(message: str, folder: Path) -> Path:
+    """The path under ``folder`` that a notification names (it must name one)."""
+    found = re.search(re.escape(str(folder)) + r"[^\s)]*", message)
+    assert found is not None, f"no path under {folder} in: {message}"
+    return Path(found.group(0).rstrip(".,;:"))
+
+
+def test_train_model_shows_progress_finishes_and_cancels_keeping_a_checkpoint(
+    code_server: CodeServer, workspace: Path
+) -> None:
+    (workspace / "config").mkdir()
+    # 2 epochs over a dozen pairs: a run that finishes; 5000 epochs: one that is cancelled.
+    (workspace / "config" / "tiny.toml").write_text(_tiny_config(2, "checkpoints/tiny"))
+    (workspace / "config" / "tiny-long.toml").write_text(
+        _tiny_config(5000, "checkpoints/tiny-long")
+    )
+    report = drive(
+        code_server,
+        "training",
+        workspace,
+        shortConfig="tiny.toml",
+        longConfig="tiny-long.toml",
+    )
+    assert any("tiny.toml" in pick for pick in report["picks"]), report["picks"]
+    assert any("tiny-long.toml" in pick for pick in report["picks"]), report["picks"]
+
+    # The finished run: progress in a cancellable notification and in the status bar, a
+    # message naming the saved model, and the server now using that model.
+    assert report["progress"]["progress"], report["progress"]
+    assert "Cancel" in report["progress"]["buttons"]
+    assert re.search(r"training \d+%", report["statusWhileTraining"] or ""), report
+    finished = report["finished"]["message"]
+    model_dir = _path_in(finished, workspace / "checkpoints" / "tiny")
+    assert (model_dir / "model.safetensors").is_file()
+    assert model_dir.name in report["statusAfterFinish"]
+    assert report["progressGoneAfterFinish"]
+
+    # The cancelled run: it was in the training loop, Cancel stopped it, the notification
+    # closed, a checkpoint was kept, and the server still answers (with that checkpoint loaded).
+    assert re.search(r"epoch \d+/5000", report["running"]["message"]), report["running"]
+    assert "training" in report["statusBeforeCancel"]
+    checkpoint = _path_in(report["stopped"]["message"], workspace / "checkpoints" / "tiny-long")
+    assert (checkpoint / "model.safetensors").is_file()
+    assert "ready" in report["statusAfterCancel"]
+    # Whether completions move to the interrupted checkpoint or stay on the finished model is
+    # the server's choice; either way it answers with a trained model from this workspace.
+    info = report["info"]["message"]
+    assert str(checkpoint) in info or str(model_dir) in info, info

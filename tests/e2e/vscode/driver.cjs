@@ -367,7 +367,7 @@ const scenarios = {
     ).catch(() => null);
     const finished = await waitFor(
       "the message that training finished",
-      async () => (await notifications(page)).find((n) => /Training finished/.test(n.message)) || null,
+      async () => (await notifications(page)).find((n) => /Training (finished|complete)/i.test(n.message)) || null,
       180000,
     );
     const statusAfterFinish = await waitFor(
@@ -387,7 +387,7 @@ const scenarios = {
       `${config.longConfig} to report an epoch`,
       async () => {
         const t = await trainingToast(config.longConfig);
-        return t && /epoch \d+/.test(t.message) ? t : null;
+        return t && /epoch \d+\/\d+/.test(t.message) ? t : null;
       },
       120000,
       100,
@@ -400,7 +400,7 @@ const scenarios = {
       .click();
     const stopped = await waitFor(
       "the message that training stopped",
-      async () => (await notifications(page)).find((n) => /Training stopped/.test(n.message)) || null,
+      async () => (await notifications(page)).find((n) => /Training (stopped|cancelled|canceled|interrupted)/i.test(n.message)) || null,
       60000,
     );
     await waitFor(
