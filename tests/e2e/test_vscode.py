@@ -290,6 +290,9 @@ def test_comment_becomes_code_accepted_with_tab(code_server: CodeServer, workspa
     assert "@compute" in saved
     result = validate_source(saved)
     assert result.valid, [d.message for d in result.diagnostics]
+    # In the editor too: no problems and no squiggles for the accepted code.
+    assert report["problems"] == [], report["problems"]
+    assert report["squiggles"] == 0
 
 
 def test_missing_server_names_the_setting_and_opens_it(

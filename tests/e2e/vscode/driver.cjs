@@ -222,8 +222,17 @@ const scenarios = {
     await page.keyboard.press("Tab");
     await waitFor("the accepted code in the editor", async () => (await renderedTokens(page)).length > 3, 10000);
     await save(page, "generate.wgsl");
+    // The accepted code passes naga: the Problems panel stays empty once the server has had
+    // time to check it (debounce 100 ms here; a shader validates in milliseconds).
+    await page.keyboard.press("Control+Shift+M");
+    await page.waitForSelector(".markers-panel", { timeout: 10000 });
+    await page.waitForTimeout(2000);
+    const problems = await page.$$eval(".markers-panel .monaco-list-row", (els) =>
+      els.map((e) => (e.getAttribute("aria-label") || e.textContent || "").trim()),
+    );
+    const squiggles = await page.$$eval(".editor-instance .squiggly-error", (els) => els.length);
     const shotAccepted = await screenshot(page, "accepted");
-    return { ghost, screenshots: [shotGhost, shotAccepted] };
+    return { ghost, problems, squiggles, screenshots: [shotGhost, shotAccepted] };
   },
 
   /** The palette commands that need no training: Generate from Comment, Validate Workspace, Show Model Info. */
