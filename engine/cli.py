@@ -679,15 +679,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.progress == "json":  # the language server reads errors from stdout too
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         raise
-    return run_from_cli(
-        config,
-        epochs=args.epochs,
-        resume=args.resume,
-        device=args.device,
-        progress=args.progress,
-        output=args.output,
-        workspace=args.workspace,
-    )
+    try:
+        return run_from_cli(
+            config,
+            epochs=args.epochs,
+            resume=args.resume,
+            device=args.device,
+            progress=args.progress,
+            output=args.output,
+            workspace=args.workspace,
+        )
+    except KeyboardInterrupt:  # before training started, or a second Ctrl-C: nothing saved
+        if args.progress == "json":
+            print(json.dumps({"event": "interrupted", "checkpoint": None}), flush=True)
+        raise
 
 
 _COMMANDS.append(_add_train)
