@@ -1,8 +1,10 @@
 """The VS Code extension's own unit tests (node's test runner), run from the Python suite.
 
-They cover what needs no VS Code: finding the server, the settings sent to it, the status bar
-text, the training configurations offered, the comment a prompt is read from, and the WGSL
-grammar's scopes (tokenized with vscode-textmate, the engine VS Code uses).
+They cover what needs no VS Code: finding the server (setting, the Python extension's
+interpreter, the workspace .venv, PATH), the settings sent to it, the status bar text, the
+progress notification's steps, the model info line, the training configurations offered, the
+comment a prompt is read from, and the WGSL grammar's scopes (tokenized with vscode-textmate,
+the engine VS Code uses).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def test_extension_unit_tests_pass() -> None:
     failed = re.search(r"^# fail (\d+)$", output, re.MULTILINE)
     assert passed is not None and failed is not None, output[-3000:]
     assert int(failed.group(1)) == 0
-    assert int(passed.group(1)) >= 30, f"only {passed.group(1)} extension tests ran"
+    assert int(passed.group(1)) >= 45, f"only {passed.group(1)} extension tests ran"
 
 
 def _expand_snippet(body: list[str]) -> str:

@@ -16,6 +16,7 @@ import {
 import { commentPromptAt } from "./commentPrompt";
 import { describeModel } from "./modelInfo";
 import { NotificationProgressFeature } from "./progress";
+import { activeInterpreter, PythonEnvironmentsApi } from "./pythonInterpreter";
 import { locateServer } from "./serverLocator";
 import { RESTART_KEYS, SETTINGS_SECTION, readSettings, toServerSettings } from "./settings";
 import { ParsedStatus, StatusNotification, parseStatus, statusView } from "./status";
@@ -51,44 +52,38 @@ function workspaceFolderPaths(): string[] {
     .map((f) => f.uri.fsPath);
 }
 
-interface PythonEnvironmentsApi {
-  environments?: {
-    getActiveEnvironmentPath?(resource?: vscode.Uri): { path: string } | undefined;
-    resolveEnvironment?(env: { path: string }): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+interface PythonExtensionExports extends PythonEnvironmentsApi {
+  environments?: PythonEnvironmentsApi["environments"] & {
     onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
   };
 }
 
 /** The interpreter selected in the Python extension, when it is installed and answers. */
 async function selectedPythonInterpreter(context: vscode.ExtensionContext): Promise<string | undefined> {
-  const extension = vscode.extensions.getExtension<PythonEnvironmentsApi>("ms-python.python");
+  const extension = vscode.extensions.getExtension<PythonExtensionExports>("ms-python.python");
   if (extension === undefined) {
     return undefined;
   }
+  let api: PythonExtensionExports | undefined;
   try {
-    const api = extension.isActive ? extension.exports : await extension.activate();
-    const environments = api?.environments;
-    if (!pythonApiSubscribed && environments?.onDidChangeActiveEnvironmentPath !== undefined) {
-      pythonApiSubscribed = true;
-      context.subscriptions.push(
-        environments.onDidChangeActiveEnvironmentPath(() => {
-          if (readSettings(getSetting).serverPath === "") {
-            output.appendLine("Python interpreter changed; restarting the server.");
-            void restartServer(context);
-          }
-        }),
-      );
-    }
-    const active = environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri);
-    if (active === undefined) {
-      return undefined;
-    }
-    const resolved = await environments?.resolveEnvironment?.(active);
-    return resolved?.executable?.uri?.fsPath ?? active.path;
+    api = extension.isActive ? extension.exports : await extension.activate();
   } catch (error) {
-    output.appendLine(`Could not ask the Python extension for its interpreter: ${String(error)}`);
+    output.appendLine(`The Python extension failed to activate: ${String(error)}`);
     return undefined;
   }
+  const environments = api?.environments;
+  if (!pythonApiSubscribed && environments?.onDidChangeActiveEnvironmentPath !== undefined) {
+    pythonApiSubscribed = true;
+    context.subscriptions.push(
+      environments.onDidChangeActiveEnvironmentPath(() => {
+        if (readSettings(getSetting).serverPath === "") {
+          output.appendLine("Python interpreter changed; restarting the server.");
+          void restartServer(context);
+        }
+      }),
+    );
+  }
+  return activeInterpreter(api, vscode.workspace.workspaceFolders?.[0]?.uri, (message) => output.appendLine(message));
 }
 
 function getSetting(key: string): unknown {

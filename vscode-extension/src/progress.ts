@@ -19,9 +19,10 @@ import {
   WorkDoneProgressCreateRequest,
   WorkDoneProgressReport,
 } from "vscode-languageclient";
+import { nextProgressStep } from "./progressStep";
 
 export function showProgressNotification(client: BaseLanguageClient, token: ProgressToken): vscode.Disposable {
-  let reported = 0;
+  let shown = 0;
   let report: ((value: WorkDoneProgressReport | WorkDoneProgressBegin) => void) | undefined;
   let finish: (() => void) | undefined;
   let ended = false;
@@ -39,16 +40,9 @@ export function showProgressNotification(client: BaseLanguageClient, token: Prog
               void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
             });
             report = (v) => {
-              const increment =
-                typeof v.percentage === "number" ? Math.max(0, Math.min(100, v.percentage) - reported) : undefined;
-              if (increment !== undefined) {
-                reported += increment;
-              }
-              const message =
-                typeof v.percentage === "number" && v.message !== undefined
-                  ? `${Math.round(v.percentage)}% — ${v.message}`
-                  : v.message;
-              progress.report({ message, increment });
+              const step = nextProgressStep(shown, v);
+              shown = step.shown;
+              progress.report({ message: step.message, increment: step.increment });
             };
             finish = resolve;
             report(value);
