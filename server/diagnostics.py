@@ -13,9 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from server.positions import PositionMapper
 
@@ -44,11 +46,15 @@ class Precheck:
     validate: bool
 
 
-def precheck(text: str, max_bytes: int, mapper: PositionMapper) -> Precheck:
+def precheck(
+    text: str, max_bytes: int, mapper: PositionMapper, path: Path | None = None
+) -> Precheck:
     """Catch what naga should never be asked about: huge files and text that is not UTF-8.
 
     A client that opened a file with invalid UTF-8 sends U+FFFD replacement characters (or
-    lone surrogates); naga would report confusing errors far from the real problem.
+    lone surrogates); naga would report confusing errors far from the real problem. When the
+    document is a file on disk, its bytes say exactly which byte is wrong (and whether a
+    U+FFFD is really a replacement character or was written on purpose).
     """
     start = types.Range(
         start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
@@ -74,11 +80,21 @@ def precheck(text: str, max_bytes: int, mapper: PositionMapper) -> Precheck:
     bad_at = _first_bad_character(text)
     if bad_at is not None:
         line, col, surrogate = bad_at
-        where = types.Range(start=mapper.to_client(line, col), end=mapper.to_client(line, col + 1))
         message = (
             f"Line {line + 1} holds bytes that are not UTF-8 (the editor shows them as a "
             "replacement character). WGSL source must be UTF-8: re-save the file as UTF-8."
         )
+        on_disk = undecodable_byte(path) if path is not None else None
+        if on_disk == "valid":
+            return Precheck([], validate=True)  # the file really contains U+FFFD
+        if on_disk is not None:
+            line, message = on_disk
+            col = (
+                next((i for i, c in enumerate(mapper.lines[line]) if c == "\ufffd"), 0)
+                if line < len(mapper.lines)
+                else 0
+            )
+        where = types.Range(start=mapper.to_client(line, col), end=mapper.to_client(line, col + 1))
         return Precheck(
             [
                 types.Diagnostic(
@@ -94,6 +110,26 @@ def precheck(text: str, max_bytes: int, mapper: PositionMapper) -> Precheck:
             validate=not surrogate,
         )
     return Precheck([], validate=True)
+
+
+def undecodable_byte(path: Path) -> tuple[int, str] | Literal["valid"] | None:
+    """The 0-based line of the first byte of ``path`` that is not UTF-8 and a message that
+    names file, line, byte and the fix; "valid" if the file decodes; None if unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start)
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return line, (
+            f"{path.name}:{line + 1}:{column}: byte 0x{data[exc.start]:02X} is not UTF-8 (the "
+            "file was probably saved as Latin-1 or another legacy encoding). WGSL source must "
+            "be UTF-8: re-save the file as UTF-8."
+        )
+    return "valid"
 
 
 def _first_bad_character(text: str) -> tuple[int, int, bool] | None:
@@ -179,7 +215,8 @@ class DiagnosticsScheduler:
             return
         text = current[0]
         mapper = PositionMapper(text.split("\n"), self._documents.encoding())
-        checked = precheck(text, self._max_bytes(), mapper)
+        path = Path(to_fs_path(uri) or "") if uri.startswith("file:") else None
+        checked = precheck(text, self._max_bytes(), mapper, path)
         diagnostics = list(checked.diagnostics)
         if checked.validate:
             started = time.perf_counter()

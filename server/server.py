@@ -28,7 +28,7 @@ from engine.wgsl_analysis import (
     Span,
     Symbol,
 )
-from server.diagnostics import DiagnosticsScheduler
+from server.diagnostics import DiagnosticsScheduler, to_lsp, undecodable_byte
 from server.model_service import GenerationJob, ModelService
 from server.positions import PositionMapper
 from server.settings import SECTION, Settings, merge_settings
@@ -808,58 +808,52 @@ async def cmd_validate_workspace(ls: TinyAgentServer, *args: Any) -> dict[str, A
     invalid: list[dict[str, Any]] = []
     for path in files:
         uri = path.as_uri()
-        if uri in ls.workspace.text_documents:
-            current = ls.document(uri)
-            if current is not None:
-                ls.checks.schedule(uri, current[1], 0.0)
-            text = current[0] if current else ""
+        current = ls.document(uri)
+        if current is not None:
+            ls.checks.schedule(uri, current[1], 0.0)  # publishes, as for any open document
+            text = current[0]
         else:
             try:
                 text = path.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = path.read_bytes()[: exc.start].count(b"\n") + 1
-                message = (
-                    f"{path}: line {line} is not UTF-8 (byte {exc.start}); "
-                    "re-save the file as UTF-8"
-                )
+            except UnicodeDecodeError:
+                found = undecodable_byte(path)
+                line, message = found if isinstance(found, tuple) else (0, f"{path}: not UTF-8")
                 invalid.append({"path": str(path), "errors": [message]})
-                ls.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(
-                        uri=uri,
-                        diagnostics=[
-                            types.Diagnostic(
-                                range=types.Range(
-                                    start=types.Position(line=line - 1, character=0),
-                                    end=types.Position(line=line - 1, character=0),
-                                ),
-                                severity=types.DiagnosticSeverity.Error,
-                                source="naga",
-                                code="not-utf8",
-                                message=message,
-                            )
-                        ],
-                    )
-                )
+                _publish_one(ls, uri, line, "not-utf8", message)
                 continue
             except OSError as exc:
-                invalid.append({"path": str(path), "errors": [f"cannot read: {exc}"]})
+                invalid.append({"path": str(path), "errors": [f"{path}: cannot read: {exc}"]})
                 continue
-            from server.diagnostics import to_lsp
-
+        if len(text) > ls.settings.max_file_kb * 1024:
+            message = f"{path.name}: over the {ls.settings.max_file_kb} KiB limit, not validated"
+            invalid.append({"path": str(path), "errors": [message]})
+            continue
+        try:
             result = await asyncio.to_thread(ls._validate, text)
+        except Exception as exc:  # one bad file must not end the whole run
+            message = f"{path.name}: the validator failed ({type(exc).__name__}: {exc})"
+            invalid.append({"path": str(path), "errors": [message]})
+            if current is None:
+                _publish_one(ls, uri, 0, "validator-error", message)
+            continue
+        if current is None:
             mapper = PositionMapper(text.split("\n"), ls.encoding())
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
                     uri=uri, diagnostics=[to_lsp(d, mapper, uri) for d in result.diagnostics]
                 )
             )
-            if not result.valid:
-                invalid.append(
-                    {
-                        "path": str(path),
-                        "errors": [d.message for d in result.diagnostics if d.severity == "error"],
-                    }
-                )
+        if not result.valid:
+            invalid.append(
+                {
+                    "path": str(path),
+                    "errors": [
+                        f"{path.name}:{d.range.start_line + 1}:{d.range.start_col + 1}: {d.message}"
+                        for d in result.diagnostics
+                        if d.severity == "error"
+                    ],
+                }
+            )
     summary = f"Validated {len(files)} WGSL files: {len(invalid)} with errors"
     ls.window_show_message(
         types.ShowMessageParams(
@@ -867,6 +861,24 @@ async def cmd_validate_workspace(ls: TinyAgentServer, *args: Any) -> dict[str, A
         )
     )
     return {"files": len(files), "invalid": invalid}
+
+
+def _publish_one(ls: TinyAgentServer, uri: str, line: int, code: str, message: str) -> None:
+    at = types.Position(line=line, character=0)
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri,
+            diagnostics=[
+                types.Diagnostic(
+                    range=types.Range(start=at, end=at),
+                    severity=types.DiagnosticSeverity.Error,
+                    source="naga",
+                    code=code,
+                    message=message,
+                )
+            ],
+        )
+    )
 
 
 def _workspace_roots(ls: TinyAgentServer) -> list[str]:

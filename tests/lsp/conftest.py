@@ -29,6 +29,25 @@ async def client(
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[SCRIPT, "serve"], server_env=server_env()),
+    params=PROFILES,
+    scope="module",
+)
+async def shared_client(
+    lsp_client: LanguageClient,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[None]:
+    """Like ``client``, but one server per module and profile, for tests that only read.
+
+    Tests using it need ``pytestmark = pytest.mark.asyncio(loop_scope="module")``.
+    """
+    await start(lsp_client, request.param, tmp_path_factory.mktemp("shared"))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[SCRIPT, "serve"], server_env=server_env()),
 )
 async def bare_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     """A connected client that has not initialized yet: the test chooses its settings."""

@@ -34,7 +34,9 @@ fn brighten(colour: vec3<f32>) -> vec3<f32> {
 """
 
 
-async def test_error_has_exact_utf16_range(client: LanguageClient, tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_error_has_exact_utf16_range(shared_client: LanguageClient, tmp_path: Path) -> None:
+    client = shared_client
     text = UNKNOWN_NAME.replace('let x = "😀"; ', "/* 😀 */ ")
     uri = open_document(client, tmp_path / "a.wgsl", text)
     diagnostics = await diagnostics_for(client, uri)
@@ -48,12 +50,20 @@ async def test_error_has_exact_utf16_range(client: LanguageClient, tmp_path: Pat
     assert diagnostic.range.end == types.Position(line=2, character=utf16_col + len("color"))
 
 
-async def test_valid_shader_has_no_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_valid_shader_has_no_diagnostics(
+    shared_client: LanguageClient, tmp_path: Path
+) -> None:
+    client = shared_client
     uri = open_document(client, tmp_path / "ok.wgsl", VALID)
     assert await diagnostics_for(client, uri) == []
 
 
-async def test_related_information_from_naga_labels(client: LanguageClient, tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_related_information_from_naga_labels(
+    shared_client: LanguageClient, tmp_path: Path
+) -> None:
+    client = shared_client
     text = "fn f() -> f32 {\n    let a = 1.0;\n    let a = 2.0;\n    return a;\n}\n"
     uri = open_document(client, tmp_path / "related.wgsl", text)
     diagnostics = await diagnostics_for(client, uri)
@@ -66,7 +76,9 @@ async def test_related_information_from_naga_labels(client: LanguageClient, tmp_
     assert "previous definition" in related[0].message
 
 
-async def test_fix_clears_and_close_clears(client: LanguageClient, tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_fix_clears_and_close_clears(shared_client: LanguageClient, tmp_path: Path) -> None:
+    client = shared_client
     uri = open_document(client, tmp_path / "b.wgsl", VALID.replace("2.0;", "2.0"))
     assert await diagnostics_for(client, uri)
     client.diagnostics.pop(uri)
@@ -80,9 +92,11 @@ async def test_fix_clears_and_close_clears(client: LanguageClient, tmp_path: Pat
     await wait_for(lambda: client.diagnostics.get(uri) is not None and not client.diagnostics[uri])
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_burst_of_changes_publishes_only_the_latest(
-    client: LanguageClient, tmp_path: Path
+    shared_client: LanguageClient, tmp_path: Path
 ) -> None:
+    client = shared_client
     published: list[int | None] = []
 
     def record(params: types.PublishDiagnosticsParams) -> None:
@@ -121,7 +135,11 @@ async def test_validate_on_save_setting(bare_client: LanguageClient, tmp_path: P
     assert await diagnostics_for(lsp_client, uri)
 
 
-async def test_huge_file_is_skipped_with_a_message(client: LanguageClient, tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_huge_file_is_skipped_with_a_message(
+    shared_client: LanguageClient, tmp_path: Path
+) -> None:
+    client = shared_client
     huge = VALID + "\n".join(f"// filler line {n} " + "x" * 80 for n in range(40_000))
     uri = open_document(client, tmp_path / "huge.wgsl", huge)
     diagnostics = await diagnostics_for(client, uri)
@@ -142,21 +160,59 @@ async def test_huge_file_is_skipped_with_a_message(client: LanguageClient, tmp_p
 async def test_not_utf8_file_gets_a_clear_diagnostic(
     client: LanguageClient, tmp_path: Path
 ) -> None:
-    # What an editor sends for a Latin-1 file opened as UTF-8: U+FFFD replacement characters.
     raw = VALID.replace("fn main", "// caf\xe9 shader\nfn main").encode("latin-1")
-    text = raw.decode("utf-8", errors="replace")
-    uri = open_document(client, tmp_path / "latin1.wgsl", text)
+    legacy = tmp_path / "latin1.wgsl"
+    legacy.write_bytes(raw)
+    # What VS Code sends for a Latin-1 file opened as UTF-8: U+FFFD replacement characters.
+    uri = open_document(client, legacy, raw.decode("utf-8", errors="replace"))
     diagnostics = await diagnostics_for(client, uri)
-    codes = [d.code for d in diagnostics]
-    assert codes == ["not-utf8"]
-    assert diagnostics[0].range.start.line == 3
-    assert "UTF-8" in diagnostics[0].message
+    assert [d.code for d in diagnostics] == ["not-utf8"]
+    assert diagnostics[0].range.start == types.Position(line=3, character=len("// caf"))
+    assert "latin1.wgsl:4:7: byte 0xE9 is not UTF-8" in diagnostics[0].message
+    assert "re-save the file as UTF-8" in diagnostics[0].message
+
+    # A U+FFFD the file really holds (as UTF-8) is no encoding problem.
+    genuine = tmp_path / "genuine.wgsl"
+    genuine.write_text(VALID + "// \ufffd\n", encoding="utf-8")
+    assert await diagnostics_for(client, open_document(client, genuine, genuine.read_text())) == []
+
+    # Validating the workspace reads closed files from disk: the same message, no crash.
+    (tmp_path / "closed").mkdir()
+    (tmp_path / "closed" / "legacy.wgsl").write_bytes(raw)
+    (tmp_path / "closed" / "broken.wgsl").write_text(VALID.replace("2.0;", "2.0"))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tinyAgent.validateWorkspace")
+    )
+    assert result["files"] == 4
+    errors = {Path(entry["path"]).name: entry["errors"] for entry in result["invalid"]}
+    assert set(errors) == {"legacy.wgsl", "broken.wgsl"}
+    assert errors["legacy.wgsl"][0].startswith("legacy.wgsl:4:7: byte 0xE9 is not UTF-8")
+    assert errors["broken.wgsl"][0].startswith("broken.wgsl:")
+    assert "Validated 4 WGSL files: 2 with errors" in [m.message for m in client.messages]
+    closed_uri = (tmp_path / "closed" / "legacy.wgsl").as_uri()
+    await wait_for(lambda: closed_uri in client.diagnostics)
+    assert [d.code for d in client.diagnostics[closed_uri]] == ["not-utf8"]
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_large_file_is_validated(shared_client: LanguageClient, tmp_path: Path) -> None:
+    functions = [
+        f"fn scale{n}(x: f32) -> f32 {{\n    let y = x * {n}.0;\n    return y + 1.0;\n}}\n"
+        for n in range(1250)
+    ]
+    text = "".join(functions) + "fn last() -> f32 {\n    return missing;\n}\n"
+    assert text.count("\n") > 5000
+    uri = open_document(shared_client, tmp_path / "large.wgsl", text)
+    diagnostics = await diagnostics_for(shared_client, uri)
+    assert [(d.range.start.line, d.range.start.character) for d in diagnostics] == [(5001, 11)]
+
+
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.slow
 async def test_validator_crash_on_one_file_keeps_server_answering(
-    client: LanguageClient, tmp_path: Path
+    shared_client: LanguageClient, tmp_path: Path
 ) -> None:
+    client = shared_client
     deep = "fn f() -> f32 {\n    return " + "(" * 20000 + "1.0" + ")" * 20000 + ";\n}\n"
     crash = open_document(client, tmp_path / "deep.wgsl", deep)
     other = open_document(client, tmp_path / "other.wgsl", VALID.replace("2.0;", "2.0"))

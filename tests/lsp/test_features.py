@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsp_helpers import diagnostics_for, open_document, position_of
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+# These tests only read from the server: one server per profile serves the whole module.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture
+def client(shared_client: LanguageClient) -> LanguageClient:
+    return shared_client
+
 
 SHADER = """\
 // Particle state, one per invocation.
