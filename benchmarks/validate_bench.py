@@ -165,8 +165,9 @@ def _measure(
     source: str,
     repeats: int,
     gap_s: float,
-) -> tuple[float, float, float, float]:
-    """Medians (ms) of raw, raw through the pipe and validator latency; median per-pair ratio."""
+) -> tuple[float, float, float, float, float]:
+    """Medians (ms) of raw, raw through the pipe and validator latency; median per-pair ratios
+    of validator to raw and of validator to pipe."""
     raw_samples: list[float] = []
     pipe_samples: list[float] = []
     worker_samples: list[float] = []
@@ -177,8 +178,11 @@ def _measure(
         pipe_samples.append(time.perf_counter() - began)
         time.sleep(gap_s)
         worker_samples.append(_timed(lambda: checked(source)))
-    ratio = statistics.median(w / r for w, r in zip(worker_samples, raw_samples, strict=True))
-    return _median_ms(raw_samples), _median_ms(pipe_samples), _median_ms(worker_samples), ratio
+    pairs = list(zip(worker_samples, raw_samples, pipe_samples, strict=True))
+    ratio = statistics.median(w / r for w, r, _ in pairs)
+    vs_pipe = statistics.median(w / p for w, _, p in pairs)
+    medians = _median_ms(raw_samples), _median_ms(pipe_samples), _median_ms(worker_samples)
+    return *medians, ratio, vs_pipe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     row = f"{'raw ms':>9}{'pipe ms':>9}{'valid. ms':>11}{'ratio':>7}"
     print(f"{'shader':<22}{'lines':>7}  {row}  {row}")
     ratios: dict[str, float] = {}
+    own_code: dict[str, float] = {}
     for name, source in cases:
         result = validator.validate(source)
         assert result.valid == ("error" not in name), result.diagnostics
@@ -232,16 +237,21 @@ def main(argv: list[str] | None = None) -> int:
         spaced = _measure(raw, validator.validate, source, args.repeats, args.gap_ms / 1000)
         packed = _measure(raw, validator.validate, source, args.repeats, 0.0)
         ratios[name] = spaced[3]
+        own_code[name] = spaced[4]
         cells = "  ".join(
-            f"{r:>9.2f}{p:>9.2f}{w:>11.2f}{q:>7.2f}" for r, p, w, q in (spaced, packed)
+            f"{r:>9.2f}{p:>9.2f}{w:>11.2f}{q:>7.2f}" for r, p, w, q, _ in (spaced, packed)
         )
         print(f"{name:<22}{source.count(chr(10)) + 1:>7}  {cells}")
 
+    print(
+        "\nvalidator / pipe, spaced (what the validator's own code adds to a process boundary): "
+        + ", ".join(f"{name} {value:.2f}" for name, value in own_code.items())
+    )
     depth = 5000
     crash = f"fn f() -> i32 {{ return {'(' * depth}1{')' * depth}; }}\n"
     crash_s = _timed(lambda: validator.validate(crash))
     recover_s = _timed(lambda: validator.validate(cases[0][1]))
-    print(f"\ncrash on {depth} nested parentheses: {crash_s:.2f} s to the diagnostic, ", end="")
+    print(f"crash on {depth} nested parentheses: {crash_s:.2f} s to the diagnostic, ", end="")
     print(f"{recover_s:.2f} s to the next verdict (fresh worker)")
     validator.close()
     raw.close()
