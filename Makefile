@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 SAMPLE_PROMPT ?= chromatic mix of two color buffers
 SAMPLE_MODEL ?= dummy
 
-.PHONY: run test install install-dev system-deps lint typecheck unit e2e-nvim e2e-vscode vsix bench clean
+.PHONY: run test install install-dev system-deps lint typecheck unit e2e-nvim e2e-emacs e2e-vscode vsix bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test: install-dev system-deps lint typecheck
 
 e2e-nvim: install-dev system-deps
 	$(BIN)/pytest tests/e2e/test_neovim.py
+
+e2e-emacs: install-dev system-deps
+	$(BIN)/pytest tests/e2e/test_emacs.py
 
 e2e-vscode: install-dev system-deps
 	$(BIN)/pytest tests/e2e/test_vscode.py
