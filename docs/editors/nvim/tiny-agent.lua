@@ -185,7 +185,10 @@ local function buffer_commands(bufnr)
 end
 
 local function on_attach(_, bufnr)
-  vim.api.nvim_buf_set_option(bufnr, "omnifunc", "v:lua.TinyAgent.omnifunc")
+  -- Neovim releases without the list-to-items helper have vim.lsp.completion, whose
+  -- omnifunc applies the server's text edits itself.
+  local own = vim.lsp.util.text_document_completion_list_to_complete_items ~= nil
+  vim.bo[bufnr].omnifunc = own and "v:lua.TinyAgent.omnifunc" or "v:lua.vim.lsp.omnifunc"
   vim.api.nvim_create_autocmd("CompleteDone", {
     group = vim.api.nvim_create_augroup("TinyAgentComplete" .. bufnr, { clear = true }),
     buffer = bufnr,
