@@ -20,7 +20,7 @@ local settings = vim.tbl_deep_extend("force", {
 }, options.settings or {})
 local root_markers = options.root_markers or { ".git", "config", "pyproject.toml" }
 
--- *.wgsl is not a known filetype before Neovim 0.9.
+-- Neovim 0.7 does not know *.wgsl (later releases do; setting it again is harmless).
 vim.api.nvim_create_autocmd({ "BufNewFile", "BufRead" }, {
   group = vim.api.nvim_create_augroup("TinyAgentFiletype", { clear = true }),
   pattern = "*.wgsl",
