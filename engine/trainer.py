@@ -129,11 +129,15 @@ def _fmt_duration(seconds: float) -> str:
 
 
 class BarProgress:
-    """A progress bar on stderr: redrawn in place on a terminal, else one line per update."""
+    """A progress bar on stderr: redrawn in place on a terminal; elsewhere (a log file) one
+    line every ``LOG_EVERY_S`` seconds."""
+
+    LOG_EVERY_S = 30.0
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last_logged = -math.inf
 
     def _line(self, text: str, final: bool = False) -> None:
         if self.tty:
@@ -157,6 +161,11 @@ class BarProgress:
         )
 
     def step(self, info: dict[str, Any]) -> None:
+        if not self.tty:
+            now = time.monotonic()
+            if now - self._last_logged < self.LOG_EVERY_S:
+                return
+            self._last_logged = now
         width = 24
         done = int(width * info["step"] / max(1, info["total_steps"]))
         bar = "#" * done + "." * (width - done)
@@ -171,8 +180,18 @@ class BarProgress:
         self._line(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val}", True)
 
     def end(self, checkpoint: Path, metrics: dict[str, Any]) -> None:
-        shown = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
-        self._line(f"done: best model in {checkpoint}; {json.dumps(shown)}", True)
+        self._line(f"done: the best model is in {checkpoint} (metrics.json beside it)", True)
+        for split in ("val", "heldout"):
+            if f"{split}_loss" not in metrics:
+                continue
+            naga = metrics.get(f"{split}_naga_valid_rate")
+            self._line(
+                f"  {split}: loss {metrics[f'{split}_loss']:.4f}, token accuracy "
+                f"{metrics[f'{split}_token_accuracy']:.1%}, exact match "
+                f"{metrics[f'{split}_exact_match']:.1%}, BLEU {metrics[f'{split}_bleu']:.3f}, "
+                f"naga-valid {'not measured' if naga is None else f'{naga:.1%}'}",
+                True,
+            )
 
     def interrupted(self, checkpoint: Path) -> None:
         if self.tty:  # end the bar's line; the command prints how to resume
@@ -523,6 +542,11 @@ def naga_checker() -> tuple[Callable[[str], bool] | None, str | None, Callable[[
     return (lambda src: validator.validate(src).valid), None, validator.close
 
 
+def naga_valid(code: str, validate: Callable[[str], bool]) -> bool:
+    """naga's verdict; an empty output is a valid module to naga but no answer (as in eval)."""
+    return bool(code.strip()) and validate(code)
+
+
 def fill_naga_metrics(model_dir: Path) -> dict[str, Any]:
     """Measure the naga-valid rate of the greedy outputs saved by a training run.
 
@@ -549,7 +573,8 @@ def fill_naga_metrics(model_dir: Path) -> dict[str, Any]:
     try:
         by_split: dict[str, list[bool]] = {}
         for row in rows:
-            by_split.setdefault(str(row["split"]), []).append(validate(str(row["output"])))
+            code = str(row["output"])
+            by_split.setdefault(str(row["split"]), []).append(naga_valid(code, validate))
     finally:
         close()
     for split, verdicts in by_split.items():
@@ -817,6 +842,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     total_steps = steps_per_epoch * num_epochs
 
     model.to(rt.device)
+    if rt.device.type == "cuda":  # fp32 matrix products outside autocast may use TF32
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     use_cuda = rt.device.type == "cuda"
     optimizer = make_optimizer(
         model, str(tcfg.optimizer), float(tcfg.learning_rate), float(tcfg.weight_decay), use_cuda
@@ -1125,7 +1153,7 @@ def _final_metrics(
             out[f"{name}_naga_valid_rate"] = (
                 None
                 if validate is None
-                else sum(validate(code) for code in outputs) / max(1, len(outputs))
+                else sum(naga_valid(code, validate) for code in outputs) / max(1, len(outputs))
             )
             for example, code in zip(examples, outputs, strict=True):
                 row = {"split": name, "prompt": example.natural_language, "output": code}

@@ -209,9 +209,12 @@ def test_naga_rate_can_be_filled_in_later(tmp_path: Path) -> None:
     rows = [
         {"split": "val", "prompt": "p", "output": shader("+", 2)},
         {"split": "val", "prompt": "q", "output": "fn broken( {"},
+        {"split": "val", "prompt": "r", "output": ""},  # naga accepts it; it answers nothing
+        {"split": "heldout", "prompt": "s", "output": shader("*", 3)},
     ]
     (tmp_path / OUTPUTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows))
     metrics = fill_naga_metrics(tmp_path)
-    assert metrics["val_naga_valid_rate"] == 0.5
+    assert metrics["val_naga_valid_rate"] == pytest.approx(1 / 3)
+    assert metrics["heldout_naga_valid_rate"] == 1.0
     saved = json.loads((tmp_path / METRICS_FILE).read_text())
-    assert saved["val_naga_valid_rate"] == 0.5 and "naga_valid_rate_missing" not in saved
+    assert saved == metrics and "naga_valid_rate_missing" not in saved
