@@ -387,7 +387,11 @@ const scenarios = {
       },
       60000,
     );
-    const progressGoneAfterFinish = (await trainingToast(config.shortConfig)) === null;
+    const progressGoneAfterFinish = await waitFor(
+      "the progress notification to close",
+      async () => (await trainingToast(config.shortConfig)) === null,
+      10000,
+    ).catch(() => false);
     const shotFinished = await screenshot(page, "finished");
 
     // A run cancelled from its notification once it is in the training loop.
