@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ModelState = Literal["unloaded", "loading", "ready", "failed", "training"]
+JobKey = tuple[str, str, str, int | None, int | None]
+"""Document, prompt, document text, beams, max tokens: what the generated code depends on."""
 _KEEP_JOBS = 16
 
 
@@ -30,7 +32,7 @@ _KEEP_JOBS = 16
 class GenerationJob:
     """One prompt being (or having been) turned into code."""
 
-    key: tuple[str, str, str]
+    key: JobKey
     stop: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[GenerationResult | None] | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -63,7 +65,7 @@ class ModelService:
         self.generator: Generator | None = None
         self._load_task: asyncio.Task[None] | None = None
         self._load_generation = 0
-        self._jobs: OrderedDict[tuple[str, str, str], GenerationJob] = OrderedDict()
+        self._jobs: OrderedDict[JobKey, GenerationJob] = OrderedDict()
         self._lock = asyncio.Lock()
         self.training_progress: int | None = None
 
@@ -137,7 +139,7 @@ class ModelService:
 
         A new prompt for the same document stops that document's older unfinished jobs.
         """
-        key = (uri, prompt, context)
+        key = (uri, prompt, context, beams, max_tokens)
         existing = self._jobs.get(key)
         if existing is not None and not (existing.done and existing.result() is None):
             self._jobs.move_to_end(key)

@@ -57,6 +57,7 @@ class TinyAgentServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("tiny-agent-trainer", __version__)
         self.settings = Settings()
+        self._initial = Settings()
         self._analyses: dict[str, tuple[int | None, Analysis]] = {}
         self.model = ModelService(self._send_status, self._log_to_client)
         self.checks = DiagnosticsScheduler(
@@ -153,8 +154,14 @@ class TinyAgentServer(LanguageServer):
         return self.trained_model or self.settings.model_path
 
     def apply_settings(self, data: Any, source: str) -> None:
+        """Settings = defaults, then ``initializationOptions``, then the latest settings from
+        the client (each such object is complete: a key it lacks is back to its default)."""
         previous = self.settings
-        self.settings, problems = merge_settings(self.settings, data)
+        if source == "initializationOptions":
+            self._initial, problems = merge_settings(Settings(), data)
+            self.settings = self._initial
+        else:
+            self.settings, problems = merge_settings(self._initial, data)
         for problem in problems:
             self.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
@@ -1073,7 +1080,10 @@ def _training_summary(request: TrainingRequest, outcome: TrainingOutcome) -> str
             f"Training stopped; checkpoint kept in {outcome.checkpoint} (continue with "
             f"`{resume}`). Completions keep using the current model."
         )
-    return f"Training failed: {outcome.message}"
+    message = f"Training failed: {outcome.message}"
+    if request.device is not None:
+        message += f' (the tinyAgent.device setting asks for "{request.device}")'
+    return message
 
 
 def main(tcp: tuple[str, int] | None = None) -> None:

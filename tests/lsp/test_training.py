@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_helpers import wait_for, write_tiny_training
+from lsp_helpers import test_settings, wait_for, write_tiny_training
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -131,3 +131,16 @@ async def test_training_errors_are_shown(client: LanguageClient, tmp_path: Path)
     assert failed is not None and failed.type == types.MessageType.Error
     assert "tiny.toml" in failed.message and "d_model" in failed.message
     assert "Traceback" not in failed.message
+
+    # The device setting reaches the trainer: this machine has no CUDA GPU.
+    client.set_configuration({"tinyAgent": {**test_settings(), "device": "cuda"}})
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"tinyAgent": {"device": "cuda"}})
+    )
+    config.write_text(config.read_text().replace("d_model = 33", "d_model = 32"))
+    started = await execute(client, "tinyAgent.train", {"config": "tiny.toml"})
+    assert started["command"][-2:] == ["--device", "cuda"]
+    await wait_for(lambda: message_with(client, "CUDA") is not None, timeout=120)
+    no_gpu = message_with(client, "CUDA")
+    assert no_gpu is not None and no_gpu.type == types.MessageType.Error
+    assert 'the tinyAgent.device setting asks for "cuda"' in no_gpu.message
