@@ -869,19 +869,25 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     history: dict[str, list[Any]] = {"train_loss": [], "val_loss": []}
     epoch_loss_sum, epoch_tokens = 0.0, 0
     if resume_state is not None:
-        optimizer.load_state_dict(resume_state["optimizer"])
-        epoch = int(resume_state["epoch"])
-        step_in_epoch = int(resume_state["step_in_epoch"])
-        global_step = int(resume_state["global_step"])
-        best_val = float(resume_state["best_val_loss"])
-        stale_epochs = int(resume_state["stale_epochs"])
-        best_epoch = int(resume_state.get("best_epoch", 0))
-        history = {k: list(v) for k, v in resume_state["history"].items()}
-        epoch_loss_sum = float(resume_state["epoch_loss_sum"])
-        epoch_tokens = int(resume_state["epoch_tokens"])
-        torch.set_rng_state(resume_state["rng_cpu"])
-        if use_cuda and "rng_cuda" in resume_state:
-            torch.cuda.set_rng_state(resume_state["rng_cuda"])
+        try:
+            optimizer.load_state_dict(resume_state["optimizer"])
+            epoch = int(resume_state["epoch"])
+            step_in_epoch = int(resume_state["step_in_epoch"])
+            global_step = int(resume_state["global_step"])
+            best_val = float(resume_state["best_val_loss"])
+            stale_epochs = int(resume_state["stale_epochs"])
+            best_epoch = int(resume_state.get("best_epoch", 0))
+            history = {k: list(v) for k, v in resume_state["history"].items()}
+            epoch_loss_sum = float(resume_state["epoch_loss_sum"])
+            epoch_tokens = int(resume_state["epoch_tokens"])
+            torch.set_rng_state(resume_state["rng_cpu"])
+            if use_cuda and "rng_cuda" in resume_state:
+                torch.cuda.set_rng_state(resume_state["rng_cuda"])
+        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError) as exc:
+            raise TrainError(
+                f"{last_dir / STATE_FILE}: does not match this model or trainer ({exc!r}); "
+                f"delete {last_dir} and train without --resume"
+            ) from None
         if epoch >= num_epochs:
             raise TrainError(
                 f"{last_dir}: this run already finished {epoch} epochs; pass a larger --epochs"

@@ -164,6 +164,16 @@ def test_pickled_trainer_state_is_refused_without_running_it(tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def test_a_trainer_state_from_something_else_is_refused(tmp_path: Path) -> None:
+    config, out = _interrupted_checkpoint(tmp_path)
+    torch.save({"global_step": 3, "epoch": 0}, out / "last" / STATE_FILE)
+    with pytest.raises(TrainError, match=r"trainer_state\.pt: does not match .* without --resume"):
+        train(options(config, out, resume=True))
+    (out / "last" / STATE_FILE).write_bytes(b"not a zip archive")
+    with pytest.raises(TrainError, match=r"trainer_state\.pt: refused: it is corrupt"):
+        train(options(config, out, resume=True))
+
+
 def test_pickled_weights_are_refused_without_running_them(tmp_path: Path) -> None:
     config, out = _interrupted_checkpoint(tmp_path)
     marker = tmp_path / "marker"
