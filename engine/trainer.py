@@ -408,8 +408,10 @@ def read_trainer_state(directory: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         import pickle
+        import zipfile
 
-        if isinstance(exc, pickle.UnpicklingError) and "Weights only load failed" in str(exc):
+        # torch.save always writes a zip archive; anything else is damaged or foreign.
+        if zipfile.is_zipfile(path) and isinstance(exc, pickle.UnpicklingError):
             why = "it holds pickled Python objects, which are never loaded"
         else:
             why = "it is corrupt or not a trainer state"
