@@ -188,6 +188,12 @@ class ModelService:
                 log.exception("generation for %r failed", prompt[:60])
                 return None
 
+    def stop_all(self) -> None:
+        """Stop every unfinished decoding (at shutdown: the process must not wait for them)."""
+        for job in self._jobs.values():
+            if not job.done:
+                job.stop.set()
+
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = dict(self.status())
         if self.generator is not None:

@@ -213,7 +213,8 @@ async def _warm_validator(ls: TinyAgentServer) -> None:
 
 @server.feature(types.SHUTDOWN)
 async def on_shutdown(ls: TinyAgentServer, params: None) -> None:
-    """A running training stops as if the user cancelled it: its checkpoint is kept."""
+    """Decoding stops; a running training stops as if cancelled (its checkpoint is kept)."""
+    ls.model.stop_all()
     if ls.training is not None:
         ls.training.stop()
         await ls.training.wait_stopped(timeout_s=30)

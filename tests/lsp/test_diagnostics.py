@@ -15,7 +15,7 @@ from lsp_helpers import (
     wait_for,
 )
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 VALID = """\
 @group(0) @binding(0) var<storage, read_write> data: array<f32>;
@@ -229,3 +229,34 @@ async def test_validator_crash_on_one_file_keeps_server_answering(
     client.diagnostics.pop(other)
     change_document(client, other, VALID, 2)
     assert await diagnostics_for(client, other, timeout=60) == [], "validation works again"
+
+
+async def test_utf8_positions_when_the_client_prefers_them(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    """Neovim 0.10+ offers UTF-8 first; ranges are then counted in bytes."""
+    bare_client.set_configuration({"tinyAgent": test_settings()})
+    result = await bare_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            root_uri=tmp_path.as_uri(),
+            initialization_options={"tinyAgent": test_settings()},
+        )
+    )
+    assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    text = UNKNOWN_NAME.replace('let x = "😀"; ', "/* 😀 */ ")
+    uri = open_document(bare_client, tmp_path / "utf8.wgsl", text)
+    (diagnostic,) = await diagnostics_for(bare_client, uri)
+    line = text.split("\n")[2]
+    byte_col = len(line[: line.index("color")].encode("utf-8"))
+    assert diagnostic.range.start == types.Position(line=2, character=byte_col)
+    assert diagnostic.range.end == types.Position(line=2, character=byte_col + len("color"))
+    use = len(line[: line.index("gain;")].encode("utf-8"))
+    definition = await bare_client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=2, character=use + 1),
+        )
+    )
+    assert isinstance(definition, types.Location)
+    assert definition.range.start == types.Position(line=2, character=len("    let "))

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Union
 
 import pytest
-from lsp_helpers import open_document, start, test_settings, wait_for
+from lsp_helpers import (
+    PROFILES,
+    diagnostics_for,
+    open_document,
+    start,
+    test_settings,
+    wait_for,
+)
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, client_capabilities
@@ -314,3 +321,30 @@ async def test_cancel_request_stops_decoding(
         types.HoverParams(text_document=doc(uri), position=types.Position(line=0, character=3))
     )
     assert hover is None  # answered (a comment has no hover) while nothing decodes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_diagnostics_are_not_delayed_by_decoding(
+    bare_client: LanguageClient, slow_model: Path, tmp_path: Path, profile: str
+) -> None:
+    settings = {**test_settings(), "modelPath": str(slow_model), "completions": {"waitMs": 50}}
+    await start(bare_client, profile, tmp_path, settings)
+    await wait_until_ready(bare_client)
+    uri = open_document(bare_client, tmp_path / "decode.wgsl", BELOW)
+    params = types.CompletionParams(
+        text_document=doc(uri), position=types.Position(line=1, character=0)
+    )
+
+    async def still_decoding() -> bool:
+        result = await bare_client.text_document_completion_async(params)
+        assert isinstance(result, types.CompletionList)
+        return "Tiny Agent: generating…" in [i.label for i in result.items]
+
+    assert await still_decoding()
+    broken = open_document(
+        bare_client, tmp_path / "broken.wgsl", "fn f() -> f32 {\n    return missing;\n}\n"
+    )
+    diagnostics = await diagnostics_for(bare_client, broken)
+    assert diagnostics and "missing" in diagnostics[0].message
+    assert await still_decoding(), "the diagnostics came while the model was still decoding"
