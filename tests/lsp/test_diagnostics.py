@@ -224,7 +224,13 @@ async def test_validator_crash_on_one_file_keeps_server_answering(
     )
     assert hover is not None, "requests are answered while naga works on the deep file"
     crash_diagnostics = await diagnostics_for(client, crash, timeout=60)
-    assert crash_diagnostics and crash_diagnostics[0].severity == types.DiagnosticSeverity.Error
+    assert [d.code for d in crash_diagnostics] == ["validator-crash"]
+    assert crash_diagnostics[0].severity == types.DiagnosticSeverity.Error
+    assert "restarted" in crash_diagnostics[0].message
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=crash))
+    )
+    assert symbols is not None and [s.name for s in symbols] == ["f"]
     assert await diagnostics_for(client, other, timeout=60)
     client.diagnostics.pop(other)
     change_document(client, other, VALID, 2)
