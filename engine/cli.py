@@ -715,7 +715,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         logging.getLogger("server").setLevel(logging.INFO)
     from server.server import main as serve
 
-    serve(tcp)
+    try:
+        serve(tcp)
+    except OSError as exc:
+        if tcp is None:
+            raise
+        raise CliError(
+            f"cannot listen on {tcp[0]}:{tcp[1]}: {exc.strerror or exc}; "
+            "pick a free port with --tcp HOST:PORT"
+        ) from exc
     return EXIT_OK
 
 
