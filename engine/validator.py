@@ -14,9 +14,11 @@ the error is raised before a module object exists): naga's message and a codespa
 source line itself is used to map them back to characters. Where naga gives several labels, the
 range is the innermost (of disjoint ones, the last: the redefinition, not the previous
 definition); the others become related information. A label covering a whole function or struct
-is narrowed to the member or name the message is about. Where naga gives no label (entry-point
-interface errors, missing capabilities), the range is the most specific place the message
-names: the parameter, the return type, the attribute, the type, else the entry point's name.
+is narrowed to the member or name the message is about (the member missing a binding, the
+second of two clashing locations or repeated built-ins, the member with a bad ``@interpolate``).
+Where naga gives no label (entry-point interface errors, missing capabilities, ``&&``/``||`` on
+non-booleans), the range is the most specific place the message names: the parameter, the return
+type, the attribute, the type, the operator, else the entry point's name.
 
 Columns everywhere are 0-based indices into the Python ``str`` of the line (code points); LSP
 wants UTF-16 code units: :func:`utf16_column`. Lines are split on ``"\\n"`` only, as naga does.
