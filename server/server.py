@@ -69,7 +69,7 @@ class TinyAgentServer(LanguageServer):
         self.training: TrainingRun | None = None
         self.trained_model: str | None = None
         """The model the last finished training wrote; used until the modelPath setting changes."""
-        self._training_count = 0
+        self._progress_count = 0
         self._validator: Any = None
 
     # -- documents -------------------------------------------------------------------------
@@ -808,13 +808,20 @@ async def cmd_validate_workspace(ls: TinyAgentServer, *args: Any) -> dict[str, A
     files: list[Path] = []
     for root in roots:
         for path in sorted(root.rglob("*.wgsl")):
-            if any(part.startswith(".") or part == "node_modules" for part in path.parts):
+            inside = path.relative_to(root).parts
+            if any(part.startswith(".") or part == "node_modules" for part in inside):
                 continue
             files.append(path)
             if len(files) >= _MAX_WORKSPACE_FILES:
                 break
     invalid: list[dict[str, Any]] = []
+    progress = await _CancellableProgress.begin(ls, "validate", "Validating WGSL files")
+    checked = 0
     for path in files:
+        if progress.cancelled:
+            break
+        progress.report(f"{checked}/{len(files)} · {path.name}", 100 * checked // len(files))
+        checked += 1
         uri = path.as_uri()
         current = ls.document(uri)
         if current is not None:
@@ -863,12 +870,61 @@ async def cmd_validate_workspace(ls: TinyAgentServer, *args: Any) -> dict[str, A
                 }
             )
     summary = f"Validated {len(files)} WGSL files: {len(invalid)} with errors"
+    if progress.cancelled:
+        summary = (
+            f"Validation stopped after {checked} of {len(files)} files: {len(invalid)} with errors"
+        )
+    progress.end(summary)
     ls.window_show_message(
         types.ShowMessageParams(
             type=types.MessageType.Warning if invalid else types.MessageType.Info, message=summary
         )
     )
     return {"files": len(files), "invalid": invalid}
+
+
+class _CancellableProgress:
+    """``$/progress`` for a server-side task, when the client supports it; ``cancelled`` turns
+    true when the user presses Cancel."""
+
+    def __init__(self, ls: TinyAgentServer, token: str | None) -> None:
+        self.ls = ls
+        self.token = token
+        self._last = 0.0
+
+    @classmethod
+    async def begin(cls, ls: TinyAgentServer, kind: str, title: str) -> _CancellableProgress:
+        if not ls.supports("window.work_done_progress"):
+            return cls(ls, None)
+        ls._progress_count += 1
+        token = f"tinyAgent/{kind}/{ls._progress_count}"
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.warning("client refused a progress token: %s", exc)
+            return cls(ls, None)
+        ls.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
+        )
+        return cls(ls, token)
+
+    @property
+    def cancelled(self) -> bool:
+        future = self.ls.work_done_progress.tokens.get(self.token) if self.token else None
+        return future is not None and future.cancelled()
+
+    def report(self, message: str, percentage: int) -> None:
+        now = time.perf_counter()
+        if self.token is None or now - self._last < 0.1:
+            return
+        self._last = now
+        self.ls.work_done_progress.report(
+            self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+        )
+
+    def end(self, message: str) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
 
 
 def _publish_one(ls: TinyAgentServer, uri: str, line: int, code: str, message: str) -> None:
@@ -931,8 +987,8 @@ async def cmd_train(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         return {"started": False, "reason": str(exc)}
     if ls.settings.device != "auto":
         request.device = ls.settings.device
-    ls._training_count += 1
-    token = f"tinyAgent/train/{ls._training_count}"
+    ls._progress_count += 1
+    token = f"tinyAgent/train/{ls._progress_count}"
     reporter = _TrainingReporter(ls, token)
     run = TrainingRun(request, reporter.on_event)
     ls.training = run

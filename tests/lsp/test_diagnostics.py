@@ -189,6 +189,11 @@ async def test_not_utf8_file_gets_a_clear_diagnostic(
     assert errors["legacy.wgsl"][0].startswith("legacy.wgsl:4:7: byte 0xE9 is not UTF-8")
     assert errors["broken.wgsl"][0].startswith("broken.wgsl:")
     assert "Validated 4 WGSL files: 2 with errors" in [m.message for m in client.messages]
+    (token,) = [t for t in client.progress_reports if str(t).startswith("tinyAgent/validate/")]
+    begin, *_, end = client.progress_reports[token]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.title == "Validating WGSL files"
+    assert isinstance(end, types.WorkDoneProgressEnd)
+    assert end.message == "Validated 4 WGSL files: 2 with errors"
     closed_uri = (tmp_path / "closed" / "legacy.wgsl").as_uri()
     await wait_for(lambda: closed_uri in client.diagnostics)
     assert [d.code for d in client.diagnostics[closed_uri]] == ["not-utf8"]
