@@ -773,7 +773,14 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     cfg, config_text = _load_config(options.config_path)
     tcfg, mcfg = cfg.training, cfg.model
     device_name = str(options.device or getattr(tcfg, "device", "auto"))
-    rt = setup_runtime(device_name)
+    try:
+        rt = setup_runtime(device_name)
+    except TrainError as exc:
+        if options.device is None:  # the config asked for it: say where
+            raise TrainError(
+                f"{options.config_path}: [training] device = {device_name!r}: {exc}"
+            ) from None
+        raise
     report: Progress = (progress or SilentProgress()) if rt.is_main else SilentProgress()
     seed = int(tcfg.seed)
     num_epochs = int(options.epochs if options.epochs is not None else tcfg.num_epochs)

@@ -199,6 +199,10 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.stderr.startswith("error: device cuda was asked for but PyTorch")
     assert "--device cpu" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+    config.write_text(config.read_text().replace('device = "cpu"', 'device = "cuda"'))
+    proc = cli("train", "--config", str(config), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {config}: [training] device = 'cuda': device cuda")
 
 
 def test_workspace_must_be_a_folder(tmp_path: Path) -> None:
