@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_helpers import PROFILES, SCRIPT, server_env, start
+from lsp_helpers import PROFILES, SCRIPT, SHARED_PROFILES, server_env, start
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 
@@ -29,7 +29,7 @@ async def client(
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[SCRIPT, "serve"], server_env=server_env()),
-    params=PROFILES,
+    params=SHARED_PROFILES,
     scope="module",
 )
 async def shared_client(
@@ -41,7 +41,8 @@ async def shared_client(
 
     Tests using it need ``pytestmark = pytest.mark.asyncio(loop_scope="module")``.
     """
-    await start(lsp_client, request.param, tmp_path_factory.mktemp("shared"))
+    result = await start(lsp_client, request.param, tmp_path_factory.mktemp("shared"))
+    lsp_client.position_encoding = result.capabilities.position_encoding  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 

@@ -14,6 +14,9 @@ from pytest_lsp import LanguageClient, client_capabilities
 
 SCRIPT = str(Path(sys.executable).with_name("tiny-agent-trainer"))
 PROFILES = ["visual-studio-code", "neovim@v0.7.0"]
+"""VS Code, and Neovim 0.7 (Debian's, no snippets, no workspace/configuration, UTF-16)."""
+SHARED_PROFILES = [*PROFILES, "neovim"]
+"""Read-only tests also run as the latest Neovim (snippets, UTF-8 positions): one server each."""
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -37,10 +40,10 @@ async def start(
     root: Path,
     options: dict[str, Any] | None = None,
     capabilities: types.ClientCapabilities | None = None,
-) -> None:
+) -> types.InitializeResult:
     settings = test_settings() if options is None else options
     client.set_configuration({"tinyAgent": settings})
-    await client.initialize_session(
+    return await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities or client_capabilities(profile),
             root_uri=root.as_uri(),
@@ -48,6 +51,15 @@ async def start(
             initialization_options={"tinyAgent": settings},
         )
     )
+
+
+def column(line: str, index: int, encoding: str | None) -> int:
+    """Column ``index`` (code points) of ``line`` in the units of a position encoding."""
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(line[:index].encode("utf-8"))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return index
+    return len(line[:index].encode("utf-16-le")) // 2
 
 
 def open_document(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
