@@ -740,7 +740,9 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         if found is None:
             return {"error": f"{uri} is not open"}
         analysis, mapper = found
-        line = int(options.get("line", 0))
+        line = options.get("line", 0)
+        if isinstance(line, bool) or not isinstance(line, int) or line < 0:
+            return {"error": f"tinyAgent.generate: line must be a line number, got {line!r}"}
         line_end = Position(line, len(analysis.lines[line]) if line < len(analysis.lines) else 0)
         prompt = analysis.comment_prompt(line_end)
         if prompt is None:

@@ -52,7 +52,9 @@ class TrainingRequest:
         if not path.is_file():
             raise ValueError(f"tinyAgent.train: configuration file {path} does not exist")
         epochs = options.get("epochs")
-        if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+        if epochs is not None and (
+            isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1
+        ):
             raise ValueError(f"tinyAgent.train: epochs must be a positive integer, got {epochs!r}")
         workspace = options.get("workspace")
         workspace_dir: Path | None = None
@@ -61,7 +63,9 @@ class TrainingRequest:
                 raise ValueError("tinyAgent.train: workspace=true needs an open workspace folder")
             workspace_dir = root
         elif isinstance(workspace, str) and workspace:
-            workspace_dir = Path(workspace)
+            workspace_dir = Path(workspace).expanduser()
+            if not workspace_dir.is_absolute() and root is not None:
+                workspace_dir = root / workspace_dir
         return cls(config=path, epochs=epochs, workspace=workspace_dir)
 
     def display_command(self) -> list[str]:

@@ -213,6 +213,12 @@ async def test_generate_and_model_info_commands(client: LanguageClient) -> None:
         types.ExecuteCommandParams(command="tinyAgent.generate", arguments=[{}])
     )
     assert "needs" in bad["error"]
+    closed = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="tinyAgent.generate", arguments=[{"uri": "file:///nowhere.wgsl", "line": 0}]
+        )
+    )
+    assert closed["error"] == "file:///nowhere.wgsl is not open"
 
 
 @pytest.mark.slow

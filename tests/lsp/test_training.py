@@ -123,6 +123,10 @@ async def test_training_errors_are_shown(client: LanguageClient, tmp_path: Path)
     assert missing["started"] is False
     assert str(tmp_path / "nowhere.toml") in missing["reason"]
     config = write_tiny_training(tmp_path, epochs=1)
+    for epochs in ("two", 0, True):
+        bad = await execute(client, "tinyAgent.train", {"config": "tiny.toml", "epochs": epochs})
+        assert bad["started"] is False
+        assert "epochs must be a positive integer" in bad["reason"]
     config.write_text(config.read_text().replace("d_model = 32", "d_model = 33"), encoding="utf-8")
     started = await execute(client, "tinyAgent.train", {"config": "tiny.toml"})
     assert started["started"] is True
