@@ -15,7 +15,9 @@ Errors are :class:`DatasetError` (a ``ValueError``) whose message starts with ``
 
 from __future__ import annotations
 
+import bisect
 import logging
+import os
 import random
 import re
 import sys
@@ -23,12 +25,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    from engine.wgsl_analysis import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +207,23 @@ def load_splits(cfg: DatasetPaths, seed: int) -> Splits:
 
 # --- pairs mined from a workspace ----------------------------------------------------------------
 
-_FN_LINE = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s*)*fn\s+([A-Za-z_]\w*)")
+_DIRECTIVES = ("enable", "requires", "diagnostic")
 
 
 @dataclass(frozen=True)
 class MinedReport:
-    """What :func:`mine_workspace_pairs_report` found: pairs and why files were skipped."""
+    """What :func:`mine_workspace_pairs_report` found.
+
+    ``files`` counts the ``*.wgsl`` files read, ``candidates`` the commented functions in them,
+    ``skipped_invalid`` the candidates naga rejected, and ``unreadable`` the files left out
+    because they are not UTF-8 text or cannot be read.
+    """
 
     pairs: list[Example]
     files: int
     candidates: int
     skipped_invalid: int
+    unreadable: tuple[Path, ...] = ()
 
 
 def mine_workspace_pairs(
@@ -220,10 +231,7 @@ def mine_workspace_pairs(
 ) -> list[Example]:
     """Pairs from ``*.wgsl`` files under ``root``: a ``//`` comment block directly above a ``fn``.
 
-    The code of a pair is the whole module when the module is valid and has exactly one
-    commented function; otherwise the function alone, when it validates on its own. Anything
-    that does not validate is skipped (counts are logged). ``validate`` defaults to naga through
-    :func:`engine.validator.validate_source`.
+    See :func:`mine_workspace_pairs_report`.
     """
     return mine_workspace_pairs_report(root, validate).pairs
 
@@ -231,41 +239,75 @@ def mine_workspace_pairs(
 def mine_workspace_pairs_report(
     root: Path, validate: Callable[[str], bool] | None = None
 ) -> MinedReport:
+    """Mine every ``*.wgsl`` file under ``root`` (hidden folders and ``node_modules`` skipped).
+
+    The prompt is the ``//`` comment block directly above a function (its attributes may sit in
+    between). The code is a module of that function and everything it needs, in source order:
+    the file's ``enable``/``requires``/``diagnostic`` directives, and, transitively, the
+    functions it calls, the structs and aliases it names, and the module-scope variables
+    (bindings included), constants and overrides it uses. A pair is kept only when naga accepts
+    that module; ``validate`` defaults to naga through :func:`engine.validator.validate_source`.
+    Files that are not UTF-8 are skipped with a warning naming them.
+    """
     check = validate if validate is not None else _naga_accepts
+    verdicts: dict[str, bool] = {}
     pairs: list[Example] = []
+    unreadable: list[Path] = []
     files = candidates = skipped = 0
-    for path in sorted(Path(root).rglob("*.wgsl")):
-        if any(part.startswith(".") or part == "node_modules" for part in path.parts):
-            continue
-        try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            log.warning("%s: unreadable, skipped", path)
+    for path in _workspace_shaders(Path(root)):
+        source = _read_shader(path)
+        if source is None:
+            unreadable.append(path)
             continue
         files += 1
-        found = list(_commented_functions(source))
-        candidates += len(found)
-        module_ok: bool | None = None
-        for comment, function in found:
-            if len(found) == 1:
-                if module_ok is None:
-                    module_ok = check(source)
-                if module_ok:
-                    pairs.append(Example(comment, source, "workspace", ("workspace",)))
-                    continue
-            if check(function):
-                pairs.append(Example(comment, function, "workspace", ("workspace",)))
+        for prompt, code in commented_function_modules(source):
+            candidates += 1
+            if code not in verdicts:
+                verdicts[code] = check(code)
+            if verdicts[code]:
+                pairs.append(Example(prompt, code, "workspace", ("workspace",)))
             else:
                 skipped += 1
     log.info(
-        "mined %d pairs from %d files under %s (%d candidates, %d skipped as invalid)",
+        "mined %d pairs from %d files under %s (%d candidates, %d rejected by naga, %d unreadable)",
         len(pairs),
         files,
         root,
         candidates,
         skipped,
+        len(unreadable),
     )
-    return MinedReport(pairs, files, candidates, skipped)
+    return MinedReport(pairs, files, candidates, skipped, tuple(unreadable))
+
+
+def _workspace_shaders(root: Path) -> list[Path]:
+    """``*.wgsl`` files under ``root``, sorted; only names below ``root`` decide what is hidden."""
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "node_modules"]
+        found.extend(
+            Path(folder) / n for n in names if n.endswith(".wgsl") and not n.startswith(".")
+        )
+    return sorted(found)
+
+
+def _read_shader(path: Path) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        log.warning("%s: cannot read (%s), skipped", path, exc.strerror or exc)
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        log.warning(
+            "%s:%d: not UTF-8 text (byte 0x%02x), skipped; save it as UTF-8 to train on it",
+            path,
+            line,
+            raw[exc.start],
+        )
+        return None
 
 
 def _naga_accepts(source: str) -> bool:
@@ -274,42 +316,108 @@ def _naga_accepts(source: str) -> bool:
     return validate_source(source).valid
 
 
-def _commented_functions(source: str) -> Iterable[tuple[str, str]]:
-    """(comment text, function source) for every ``fn`` with a ``//`` block right above it."""
+def commented_function_modules(source: str) -> Iterable[tuple[str, str]]:
+    """(prompt, module) for every function of ``source`` with a ``//`` block right above it.
+
+    The module holds the function and what it needs (see :func:`mine_workspace_pairs_report`);
+    it is not validated here.
+    """
+    from engine.wgsl_analysis import Analysis
+
+    analysis = Analysis(source)
+    declarations = analysis.symbols  # module scope, in source order
+    index_of = {id(symbol): i for i, symbol in enumerate(declarations)}
+    ranges = [
+        (analysis.offset_of(s.span.start), analysis.offset_of(s.span.end)) for s in declarations
+    ]
+    needs: dict[int, set[int]] = {}
+    directives = _directives(analysis)
     lines = source.split("\n")
-    for index, line in enumerate(lines):
-        if not _FN_LINE.match(line):
+    for i, symbol in enumerate(declarations):
+        if symbol.kind != "function" or symbol.body is None:
             continue
-        start = index
-        while start > 0 and lines[start - 1].strip().startswith("@"):
-            start -= 1
-        comment: list[str] = []
-        j = start - 1
-        while j >= 0 and lines[j].strip().startswith("//"):
-            comment.insert(0, lines[j].strip().lstrip("/").strip())
-            j -= 1
-        text = " ".join(c for c in comment if c)
-        if not text:
+        prompt = _comment_above(lines, symbol.span.start.line)
+        if not prompt:
             continue
-        body = _function_text(lines, start, index)
-        if body is not None:
-            yield text, body
+        wanted = {i}
+        todo = [i]
+        while todo:
+            current = todo.pop()
+            if current not in needs:
+                needs[current] = _declarations_used(analysis, ranges[current], index_of)
+            for dep in needs[current] - wanted:
+                wanted.add(dep)
+                todo.append(dep)
+        code = "\n".join(directives) + "\n" if directives else ""
+        previous_line = -2
+        for j in sorted(wanted):
+            span = declarations[j].span
+            # declarations on consecutive lines (a block of bindings) stay together
+            if code and span.start.line != previous_line + 1:
+                code += "\n"
+            code += source[ranges[j][0] : ranges[j][1]] + "\n"
+            previous_line = span.end.line
+        yield prompt, code
 
 
-def _function_text(lines: Sequence[str], start: int, fn_line: int) -> str | None:
-    depth = 0
-    opened = False
-    for end in range(fn_line, len(lines)):
-        code = lines[end].split("//", 1)[0]
-        for ch in code:
-            if ch == "{":
-                depth += 1
-                opened = True
-            elif ch == "}":
-                depth -= 1
-        if opened and depth <= 0:
-            return "\n".join(lines[start : end + 1]) + "\n"
-    return None
+def _declarations_used(
+    analysis: Analysis, span: tuple[int, int], index_of: dict[int, int]
+) -> set[int]:
+    """Indexes of the module-scope declarations named between the offsets of ``span``.
+
+    Member names (``v.x``, struct fields) and attribute names are not references; locals and
+    parameters shadow module-scope names.
+    """
+    start, end = span
+    tokens = analysis.tokens
+    first = bisect.bisect_left(tokens, start, key=lambda t: t.offset)
+    members = {
+        m.name_token.offset
+        for s in analysis.symbols
+        if s.kind == "struct" and start <= s.name_token.offset < end
+        for m in s.children
+    }
+    used: set[int] = set()
+    for index in range(first, len(tokens)):
+        token = tokens[index]
+        if token.offset >= end:
+            break
+        if token.kind != "ident" or token.text not in analysis.globals:
+            continue
+        if token.offset in members or (index > 0 and tokens[index - 1].text in (".", "@")):
+            continue
+        target = analysis.resolve(token.text, token.offset)
+        if target is not None and id(target) in index_of and target.name_token is not token:
+            used.add(index_of[id(target)])
+    return used
+
+
+def _directives(analysis: Analysis) -> list[str]:
+    """The ``enable``/``requires``/``diagnostic`` directives at the top of the module."""
+    tokens = analysis.tokens
+    found: list[str] = []
+    index = 0
+    while index < len(tokens) and tokens[index].text in _DIRECTIVES:
+        end = index
+        while end < len(tokens) and tokens[end].text != ";":
+            end += 1
+        if end == len(tokens):
+            break
+        found.append(analysis.text[tokens[index].offset : tokens[end].end_offset])
+        index = end + 1
+    return found
+
+
+def _comment_above(lines: Sequence[str], line: int) -> str:
+    """The ``//`` lines directly above ``line``, joined (``//``, ``///`` and spaces dropped)."""
+    comment: list[str] = []
+    j = line - 1
+    while j >= 0 and lines[j].strip().startswith("//"):
+        text = lines[j].strip().lstrip("/").strip()
+        if text:
+            comment.insert(0, text)
+        j -= 1
+    return " ".join(comment)
 
 
 # --- statistics for `tiny-agent-trainer dataset` ----------------------------------------------

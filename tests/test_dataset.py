@@ -167,10 +167,12 @@ def test_mining_takes_comment_blocks_above_functions(tmp_path: Path) -> None:
     (tmp_path / ".hidden" / "x.wgsl").write_text(SINGLE)
     report = mine_workspace_pairs_report(tmp_path)
     by_prompt = {e.natural_language: e.wgsl_code for e in report.pairs}
-    assert by_prompt["brighten a color by twenty percent"] == SINGLE
+    assert by_prompt["brighten a color by twenty percent"] == SINGLE.split("\n", 1)[1]
     assert by_prompt["negate a value"].startswith("@must_use\nfn negate_it")
-    assert "double a value using the module constant" not in by_prompt  # needs SCALE
-    assert report.files == 3 and report.candidates == 4 and report.skipped_invalid == 2
+    assert by_prompt["double a value using the module constant"].startswith(
+        "const SCALE: f32 = 2.0;\n\nfn twice("
+    )
+    assert report.files == 3 and report.candidates == 4 and report.skipped_invalid == 1
     assert mine_workspace_pairs(tmp_path) == report.pairs
 
 
