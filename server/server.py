@@ -735,6 +735,7 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
     insert_at: types.Position | None = None
     context = ""
     indent = ""
+    lead = ""
     if isinstance(uri, str):
         found = ls.analysis(uri)
         if found is None:
@@ -750,7 +751,12 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         prompt_text = prompt.prompt
         context = analysis.text
         indent = prompt.indent
-        insert_at = mapper.to_client(prompt.insert_at.line, 0)
+        if prompt.insert_at.line < len(analysis.lines):
+            insert_at = mapper.to_client(prompt.insert_at.line, 0)
+        else:  # the comment is the last line and has no newline: code goes after it
+            last = len(analysis.lines) - 1
+            insert_at = mapper.to_client(last, len(analysis.lines[last]))
+            lead = "\n"
     if not isinstance(prompt_text, str) or not prompt_text.strip():
         return {
             "error": 'tinyAgent.generate needs [{"prompt": "..."}] or [{"uri": ..., "line": n}]'
@@ -781,7 +787,7 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
                         uri: [
                             types.TextEdit(
                                 range=types.Range(start=insert_at, end=insert_at),
-                                new_text=code + "\n",
+                                new_text=lead + code + "\n",
                             )
                         ]
                     }

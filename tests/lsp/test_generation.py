@@ -160,7 +160,18 @@ async def test_inline_completion(bare_client: LanguageClient, tmp_path: Path) ->
     assert validate_source(item.insert_text).valid
 
 
-async def test_code_action_generates_and_inserts(client: LanguageClient, tmp_path: Path) -> None:
+def apply_text_edit(text: str, edit: types.TextEdit) -> str:
+    lines = text.split("\n")
+    start, end = edit.range.start, edit.range.end
+    offset = sum(len(line) + 1 for line in lines[: start.line]) + start.character
+    stop = sum(len(line) + 1 for line in lines[: end.line]) + end.character
+    return text[:offset] + edit.new_text + text[stop:]
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["newline", "comment-is-last-line"])
+async def test_code_action_generates_and_inserts(
+    client: LanguageClient, tmp_path: Path, ending: str
+) -> None:
     await wait_until_ready(client)
     edits: list[types.ApplyWorkspaceEditParams] = []
 
@@ -169,7 +180,8 @@ async def test_code_action_generates_and_inserts(client: LanguageClient, tmp_pat
         edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 
-    uri = open_document(client, tmp_path / "action.wgsl", PROMPT + "\n")
+    text = PROMPT + ending
+    uri = open_document(client, tmp_path / "action.wgsl", text)
     read_code_actions_correctly(client)
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
@@ -192,8 +204,10 @@ async def test_code_action_generates_and_inserts(client: LanguageClient, tmp_pat
     (applied,) = edits
     assert applied.edit.changes is not None
     (edit,) = applied.edit.changes[uri]
-    assert edit.range.start == types.Position(line=1, character=0)
     assert "@compute" in edit.new_text
+    after = apply_text_edit(text, edit)
+    assert after.split("\n")[0] == PROMPT, "the code went in above the comment"
+    assert validate_source(after).valid
 
 
 async def test_generate_and_model_info_commands(client: LanguageClient) -> None:
