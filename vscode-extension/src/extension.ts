@@ -20,7 +20,7 @@ import { activeInterpreter, PythonEnvironmentsApi } from "./pythonInterpreter";
 import { locateServer } from "./serverLocator";
 import { RESTART_KEYS, SETTINGS_SECTION, readSettings, toServerSettings } from "./settings";
 import { ParsedStatus, StatusNotification, parseStatus, statusView } from "./status";
-import { findTrainingConfigs, shippedConfigCandidates } from "./trainingConfigs";
+import { findTrainingConfigs, shippedConfigCandidates, trainArguments, trainingPicks } from "./trainingConfigs";
 
 const SERVER_COMMANDS = {
   train: "tinyAgent.train",
@@ -211,12 +211,22 @@ async function trainModel(): Promise<void> {
   if (running === undefined) {
     return;
   }
-  const choices = findTrainingConfigs(workspaceFolderPaths(), shippedConfigCandidates(serverCommand));
-  const picked = await vscode.window.showQuickPick(
-    choices.map((c) => ({ label: c.label, description: c.description, choice: c })),
-    { title: "Tiny Agent: Train Model", placeHolder: "Training configuration" },
-  );
-  if (picked === undefined) {
+  const folders = workspaceFolderPaths();
+  const choices = trainingPicks(findTrainingConfigs(folders, shippedConfigCandidates(serverCommand)), folders);
+  const items: (vscode.QuickPickItem & { choice?: (typeof choices)[number] })[] = [];
+  let sectionShown = false;
+  for (const c of choices) {
+    if (c.workspaceFolder !== undefined && !sectionShown) {
+      sectionShown = true;
+      items.push({ label: "Also train on this workspace's shaders", kind: vscode.QuickPickItemKind.Separator });
+    }
+    items.push({ label: c.label, description: c.description, choice: c });
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: "Tiny Agent: Train Model",
+    placeHolder: "Training configuration",
+  });
+  if (picked?.choice === undefined) {
     return;
   }
   let configPath = picked.choice.configPath;
@@ -232,11 +242,13 @@ async function trainModel(): Promise<void> {
     }
     configPath = files[0].fsPath;
   }
-  output.appendLine(`Training with ${configPath}`);
+  const workspaceFolder = picked.choice.workspaceFolder;
+  output.appendLine(`Training with ${configPath}${workspaceFolder ? ` and the shaders of ${workspaceFolder}` : ""}`);
   try {
     // The server answers at once and reports progress through a token it creates; the
     // NotificationProgressFeature shows it with a Cancel button.
-    const result = await executeServerCommand(running, SERVER_COMMANDS.train, [{ config: configPath }]);
+    const args = trainArguments(configPath, workspaceFolder);
+    const result = await executeServerCommand(running, SERVER_COMMANDS.train, args);
     output.appendLine(`tinyAgent.train: ${JSON.stringify(result)}`);
   } catch (error) {
     output.appendLine(`Training failed: ${String(error)}`);

@@ -79,3 +79,39 @@ export function findTrainingConfigs(
   choices.push({ label: BROWSE_LABEL, description: "pick a training configuration (.toml) file" });
   return choices;
 }
+
+/** One row of the "Train Model" quick pick. */
+export interface TrainingPick extends TrainingConfigChoice {
+  /** The folder whose shaders' pairs are added to the base data; undefined for none. */
+  readonly workspaceFolder?: string;
+}
+
+/**
+ * The rows of "Train Model": each configuration on its own data; then, when a workspace folder
+ * is open, each configuration again with the pairs of the first folder's shaders added (a `//`
+ * comment directly above a function is the prompt). "Browse…" stays last, on its own data.
+ */
+export function trainingPicks(
+  choices: readonly TrainingConfigChoice[],
+  workspaceFolders: readonly string[],
+): TrainingPick[] {
+  const configs = choices.filter((c) => c.configPath !== undefined);
+  const others = choices.filter((c) => c.configPath === undefined);
+  const folder = workspaceFolders[0];
+  if (folder === undefined) {
+    return [...choices];
+  }
+  const name = path.basename(folder);
+  const mined = configs.map((c) => ({
+    label: `${c.label} + ${name} shaders`,
+    description: `also the commented functions in ${name}'s *.wgsl files`,
+    configPath: c.configPath,
+    workspaceFolder: folder,
+  }));
+  return [...configs, ...mined, ...others];
+}
+
+/** The arguments of the server's `tinyAgent.train` for a configuration and a workspace folder. */
+export function trainArguments(configPath: string, workspaceFolder?: string): Record<string, unknown>[] {
+  return [workspaceFolder === undefined ? { config: configPath } : { config: configPath, workspace: workspaceFolder }];
+}

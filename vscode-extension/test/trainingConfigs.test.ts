@@ -3,7 +3,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { BROWSE_LABEL, findTrainingConfigs, isTrainingConfig, shippedConfigCandidates } from "../src/trainingConfigs";
+import {
+  BROWSE_LABEL,
+  findTrainingConfigs,
+  isTrainingConfig,
+  shippedConfigCandidates,
+  trainArguments,
+  trainingPicks,
+} from "../src/trainingConfigs";
 
 describe("training configurations", () => {
   it("lists workspace configs with a [training] table, then Browse", () => {
@@ -47,5 +54,30 @@ describe("training configurations", () => {
   it("does not mistake a [training.x] table or a comment for [training]", () => {
     assert.equal(isTrainingConfig("# [training]\n[training.extra]\n"), false);
     assert.equal(isTrainingConfig("  [training]  # the loop\n"), true);
+  });
+
+  it("offers each configuration again with the first folder's shaders, Browse last", () => {
+    const choices = [
+      { label: "tiny.toml", description: "ws/config/tiny.toml", configPath: "/p/ws/config/tiny.toml" },
+      { label: "Shipped default", description: "/p/config/w.toml", configPath: "/p/config/w.toml" },
+      { label: BROWSE_LABEL, description: "pick a file" },
+    ];
+    const picks = trainingPicks(choices, ["/p/ws", "/p/other"]);
+    assert.deepEqual(
+      picks.map((p) => [p.label, p.configPath, p.workspaceFolder]),
+      [
+        ["tiny.toml", "/p/ws/config/tiny.toml", undefined],
+        ["Shipped default", "/p/config/w.toml", undefined],
+        ["tiny.toml + ws shaders", "/p/ws/config/tiny.toml", "/p/ws"],
+        ["Shipped default + ws shaders", "/p/config/w.toml", "/p/ws"],
+        [BROWSE_LABEL, undefined, undefined],
+      ],
+    );
+    assert.deepEqual(trainingPicks(choices, []), choices);
+  });
+
+  it("passes the folder as the server's workspace argument only when asked", () => {
+    assert.deepEqual(trainArguments("/p/c.toml"), [{ config: "/p/c.toml" }]);
+    assert.deepEqual(trainArguments("/p/c.toml", "/p/ws"), [{ config: "/p/c.toml", workspace: "/p/ws" }]);
   });
 });
