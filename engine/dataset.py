@@ -298,7 +298,7 @@ def _read_shader(path: Path) -> str | None:
         log.warning("%s: cannot read (%s), skipped", path, exc.strerror or exc)
         return None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         log.warning(

@@ -111,8 +111,11 @@ struct VertexOut {
     @location(0) uv: vec2<f32>,
 }
 
+const uv: f32 = 3.0;
+
 @group(0) @binding(0) var tex: texture_2d<f32>;
 @group(0) @binding(1) var samp: sampler;
+@group(0) @binding(2) var<uniform> amount: f32;
 
 // a vertex shader for a full screen triangle
 @vertex
@@ -124,11 +127,14 @@ fn vs(@builtin(vertex_index) index: u32) -> VertexOut {
     return out;
 }
 
-// sample the texture and darken it by half
+fn darken(c: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(c.rgb * amount, c.a);
+}
+
+// sample the texture and darken it
 @fragment
 fn fs(input: VertexOut) -> @location(0) vec4<f32> {
-    let position = 0.5;
-    return textureSample(tex, samp, input.uv) * position;
+    return darken(textureSample(tex, samp, input.uv));
 }
 
 // reads a value that is never declared
@@ -158,22 +164,36 @@ def test_entry_point_brings_its_helpers_structs_bindings_and_directives(tmp_path
     assert all(e.family == "workspace" for e in report.pairs)
 
 
-def test_names_that_are_members_locals_or_builtins_bring_nothing(tmp_path: Path) -> None:
+def test_a_helper_brings_its_binding_and_members_or_locals_bring_nothing(tmp_path: Path) -> None:
     (tmp_path / "post.wgsl").write_text(FRAGMENT, encoding="utf-8")
     report = mine_workspace_pairs_report(tmp_path)
     pairs = {e.natural_language: e.wgsl_code for e in report.pairs}
     assert report.candidates == 3 and report.skipped_invalid == 1 and len(report.pairs) == 2
-    fragment = pairs["sample the texture and darken it by half"]
+    fragment = pairs["sample the texture and darken it"]
     assert fragment.startswith("struct VertexOut {")
-    assert "var tex: texture_2d<f32>;\n@group(0) @binding(1) var samp: sampler;" in fragment
-    assert "fn vs(" not in fragment  # `position` and `uv` are members and locals, not vs
-    assert "var tex" not in pairs["a vertex shader for a full screen triangle"]
+    assert (
+        "@group(0) @binding(0) var tex: texture_2d<f32>;\n"
+        "@group(0) @binding(1) var samp: sampler;\n"
+        "@group(0) @binding(2) var<uniform> amount: f32;\n\nfn darken("
+    ) in fragment  # `amount` comes through the helper
+    vertex = pairs["a vertex shader for a full screen triangle"]
+    assert "var tex" not in vertex and "fn darken" not in vertex
+    # `uv` is a struct member, a local and a member access: the constant `uv` is not needed
+    assert "const uv" not in fragment and "const uv" not in vertex
+
+
+def test_windows_line_endings_give_the_same_pairs(tmp_path: Path) -> None:
+    (tmp_path / "unix").mkdir()
+    (tmp_path / "windows").mkdir()
+    (tmp_path / "unix" / "sim.wgsl").write_bytes(SIMULATION.encode())
+    (tmp_path / "windows" / "sim.wgsl").write_bytes(SIMULATION.replace("\n", "\r\n").encode())
+    assert _pairs(tmp_path / "windows") == _pairs(tmp_path / "unix")
 
 
 def test_every_mined_module_is_what_naga_accepts(tmp_path: Path) -> None:
     """Without the fix, helpers and bindings were missing and these modules were rejected."""
     modules = list(commented_function_modules(SIMULATION + "\n" + FRAGMENT.split("// reads")[0]))
-    assert len(modules) == 5
+    assert len(modules) == 5 and not any("const uv" in code for _, code in modules)
     for prompt, code in modules:
         result = validate_source(code)
         assert result.valid, (prompt, code, result)
