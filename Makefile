@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-SAMPLE_PROMPT ?= chromatic mix of two color buffers
-SAMPLE_MODEL ?= dummy
+SAMPLE_PROMPT ?= square each element of a buffer in place
+SAMPLE_MODEL ?= data/models/default
 
 .PHONY: run test install install-dev system-deps lint typecheck unit e2e-nvim e2e-emacs e2e-vscode vsix bench clean
 
@@ -23,7 +23,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## The main job on the shipped defaults: validate the example shaders, then write WGSL for a prompt.
+## The main job on the shipped defaults: validate the example shaders, then write WGSL for a prompt
+## with the shipped model (SAMPLE_MODEL=dummy uses the templates instead).
 run: install
 	$(BIN)/tiny-agent-trainer validate examples/*.wgsl
 	$(BIN)/tiny-agent-trainer generate --model "$(SAMPLE_MODEL)" --prompt "$(SAMPLE_PROMPT)"
