@@ -110,6 +110,16 @@ class Candidate:
     finished: bool
 
 
+@dataclass(frozen=True)
+class Fork:
+    """A place where greedy decoding nearly chose otherwise: at output index ``position`` the
+    runner-up ``token`` scored ``margin`` (log-probability) below the token greedy kept."""
+
+    position: int
+    token: int
+    margin: float
+
+
 def length_normalised(log_prob: float, length: int, alpha: float) -> float:
     """GNMT length penalty: ``log_prob / ((5 + length) / 6) ** alpha``; alpha 0 = raw sum."""
     return log_prob / float(((5.0 + length) / 6.0) ** alpha)
@@ -257,13 +267,36 @@ class _Decoder:
             src = torch.tensor([self.prompt_ids(prompt)], dtype=torch.long)
             limit = min(max_new_tokens, self.model.cfg.max_seq_len - 1)
             if beams <= 1:
-                return [self._greedy(src, limit, should_stop)]
+                return [self._greedy(src, limit, should_stop)[0]]
             return self._beam(src, beams, limit, should_stop)
 
+    def greedy(
+        self,
+        prompt: str,
+        max_new_tokens: int,
+        should_stop: Callable[[], bool] | None,
+        forced: Sequence[int] = (),
+    ) -> tuple[Candidate, list[Fork]]:
+        """Greedy decoding that starts with the ``forced`` tokens; also every :class:`Fork`
+        after them, so that a caller can re-decode from the closest alternatives."""
+        import torch
+
+        with self.lock, torch.inference_mode():
+            src = torch.tensor([self.prompt_ids(prompt)], dtype=torch.long)
+            limit = min(max_new_tokens, self.model.cfg.max_seq_len - 1)
+            return self._greedy(src, limit, should_stop, forced)
+
     def _greedy(
-        self, src: torch.Tensor, limit: int, should_stop: Callable[[], bool] | None
-    ) -> Candidate:
-        """Greedy decoding; with a draft index, several tokens are checked per forward pass."""
+        self,
+        src: torch.Tensor,
+        limit: int,
+        should_stop: Callable[[], bool] | None,
+        forced: Sequence[int] = (),
+    ) -> tuple[Candidate, list[Fork]]:
+        """Greedy decoding; with a draft index, several tokens are checked per forward pass.
+
+        ``forced`` tokens are fed first in one forward pass (their log-probabilities count in
+        the score); decoding continues greedily after them."""
         import torch
 
         model = self.model
@@ -272,8 +305,20 @@ class _Decoder:
         cache = model.start_cache(memory)
         last = tgt.sos_id
         out: list[int] = []
+        forks: list[Fork] = []
         total = 0.0
         finished = False
+        if forced:
+            forced = list(forced[:limit])
+            chunk = torch.tensor([[last, *forced[:-1]]], dtype=torch.long)
+            logits, cache = _forward_chunk(model, chunk, cache)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            total += float(logp[torch.arange(len(forced)), torch.tensor(forced)].sum())
+            if tgt.eos_id in forced:
+                forced = forced[: forced.index(tgt.eos_id)]
+                finished = True
+            out.extend(forced)
+            last = out[-1] if out else tgt.sos_id
         while len(out) < limit and not finished:
             if should_stop is not None and should_stop():
                 raise GenerationCancelled("generation cancelled")
@@ -292,8 +337,12 @@ class _Decoder:
             chosen = [*draft[:accepted], best[accepted]]
             picked = logp[torch.arange(len(chosen)), torch.tensor(chosen)]
             total += float(picked.sum())
+            top2 = logp[: len(chosen)].topk(2, dim=-1)
+            margins = (top2.values[:, 0] - top2.values[:, 1]).tolist()
+            runners_up = top2.indices[:, 1].tolist()
             cache = _truncate(cache, cache.length - len(draft) + accepted)
-            for token in chosen:
+            for token, margin, other in zip(chosen, margins, runners_up, strict=True):
+                forks.append(Fork(len(out), other, margin))
                 if token == tgt.eos_id:
                     finished = True
                     break
@@ -301,7 +350,7 @@ class _Decoder:
             last = chosen[-1]
         out = out[:limit]
         score = length_normalised(total, len(out) + 1, self.settings.length_penalty)
-        return Candidate(tuple(out), total, score, finished)
+        return Candidate(tuple(out), total, score, finished), forks
 
     def _beam(
         self,
@@ -488,13 +537,18 @@ class Generator:
         should_stop: Callable[[], bool] | None = None,
         validated: bool = True,
         greedy_first: bool = True,
+        forks: bool = True,
     ) -> GenerationResult:
         """WGSL for ``prompt``: the best-scoring candidate naga accepts.
 
-        With ``greedy_first`` (the default) the greedy answer is decoded and validated first;
-        only when naga rejects it does beam search (``beams`` wide, from the config when None)
-        supply further candidates, tried in score order. The common case thus costs one fast
-        decode. ``greedy_first=False`` ranks the beams alone. ``beams=1`` is greedy only.
+        With ``greedy_first`` (the default) the greedy answer is decoded and validated first.
+        When naga rejects it, ``forks`` re-decodes greedily from the ``beams - 1`` places where
+        the greedy choice was closest (its prefix, then the runner-up token there), each
+        validated in turn: each costs about one drafted greedy decode, far less than a beam
+        search. Only when none of those is valid does beam search (``beams`` wide, from the
+        config when None) supply further candidates, tried in score order. The common case
+        thus costs one fast decode. ``greedy_first=False`` ranks the beams alone; ``beams=1`` is
+        greedy only. ``rank`` is the chosen candidate's place in the order tried.
         ``context`` is the file the code will be inserted into; candidates are renamed and
         renumbered to fit it before naga sees them. ``validated=False`` skips naga and returns
         the top candidate marked ``valid=False`` (for measuring decoding alone).
@@ -509,11 +563,35 @@ class Generator:
             )
             return found if context is None else [fit_to_context(c, context).code for c in found]
 
+        def fitted(ids: Sequence[int]) -> str:
+            assert self._decoder is not None
+            code = self._decoder.loaded.wgsl_tokenizer.decode(list(ids))
+            return code if context is None else fit_to_context(code, context).code
+
+        limit = max_new_tokens if max_new_tokens is not None else self.settings.max_new_tokens
         first_width = 1 if greedy_first else width
-        codes = decoded(first_width)
+        places: list[Fork] = []
+        greedy_ids: tuple[int, ...] = ()
+        if self._decoder is not None and first_width == 1:
+            greedy, places = self._decoder.greedy(prompt, limit, should_stop)
+            greedy_ids = greedy.ids
+            codes = [fitted(greedy_ids)]
+        else:
+            codes = decoded(first_width)
         if not validated:
             return GenerationResult(codes[0], False, (), source, 0, len(codes))
         rank, verdict = choose_valid(codes, self._validate)
+        if not verdict.valid and self._decoder is not None and forks and width > 1:
+            for place in sorted(places, key=lambda f: f.margin)[: width - 1]:
+                forced = [*greedy_ids[: place.position], place.token]
+                code = fitted(self._decoder.greedy(prompt, limit, should_stop, forced)[0].ids)
+                if code in codes:
+                    continue
+                codes.append(code)
+                result = self._validate(code)
+                if result.valid:
+                    rank, verdict = len(codes) - 1, result
+                    break
         if not verdict.valid and self._decoder is not None and width > first_width:
             more = [c for c in decoded(width) if c not in codes]
             if more:

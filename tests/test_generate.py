@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from engine.generate import (
+    Candidate,
     DraftIndex,
     GenerationCancelled,
     Generator,
+    _Decoder,
     choose_valid,
     length_normalised,
 )
@@ -103,6 +106,40 @@ def test_greedy_output_is_invalid_but_guided_choice_is_valid(generator: Generato
 
     beams_only = generator.generate(PROMPT, beams=4, greedy_first=False)
     assert beams_only.valid and beams_only.rank > 0
+
+
+def test_a_fork_of_the_greedy_answer_finds_the_valid_code(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The invalid greedy answer differs from the valid one in one token (``1u`` vs ``1.0``):
+    re-decoding from the closest runner-up gives the valid code without a beam search."""
+    generator = Generator.load(tiny_model_dir)
+    beam_searches: list[int] = []
+    beam = _Decoder._beam
+
+    def counted(self: _Decoder, *args: Any) -> list[Candidate]:
+        beam_searches.append(1)
+        return beam(self, *args)
+
+    monkeypatch.setattr(_Decoder, "_beam", counted)
+    forked = generator.generate(PROMPT, beams=4)
+    assert forked.valid and forked.code == VALID
+    assert forked.rank == 1 and forked.candidates == 2
+    assert not beam_searches
+    no_forks = generator.generate(PROMPT, beams=4, forks=False)
+    assert no_forks.valid and no_forks.code == VALID
+    assert beam_searches == [1]
+
+
+def test_forced_prefix_continues_like_greedy(tiny_model_dir: Path) -> None:
+    decoder = Generator.load(tiny_model_dir)._decoder
+    assert decoder is not None
+    greedy, forks = decoder.greedy(PROMPT, 40, None)
+    assert len(forks) == len(greedy.ids) + 1  # one per token, and one for the end
+    assert all(f.margin >= 0 for f in forks)
+    again, _ = decoder.greedy(PROMPT, 40, None, forced=greedy.ids[:3])
+    assert again.ids == greedy.ids
+    assert abs(again.log_prob - greedy.log_prob) < 1e-4
 
 
 def test_beam_candidates_are_distinct_and_start_with_the_greedy_choice(
