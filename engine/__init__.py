@@ -3,9 +3,6 @@
 Nothing here imports pygls: the protocol lives in ``server/``.
 """
 
-from importlib import metadata
+from engine._version import __version__
 
-try:
-    __version__ = metadata.version("tiny-agent-trainer")
-except metadata.PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+source"
+__all__ = ["__version__"]
