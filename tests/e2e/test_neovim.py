@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,8 +35,9 @@ BROKEN = Path(__file__).resolve().parent / "nvim" / "broken.wgsl"
 SERVER = Path(sys.executable).parent / "tiny-agent-trainer"
 DEFAULT_MODEL = ROOT / "data" / "models" / "default"
 PROMPT = "invert the colours of a buffer"
+WATCHDOG_S = 240
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(WATCHDOG_S + 60)]
 
 
 class Editor:
@@ -68,6 +72,20 @@ class Editor:
         """The completion menu's items and selection, None while it is closed."""
         info: dict[str, Any] = self.nvim.call("complete_info", ["items", "selected"])
         return info if info.get("items") else None
+
+    def floating_lines(self) -> list[str]:
+        """The text of the first floating window, or [] when there is none."""
+        lines: list[str] = self.lua(
+            """
+            for _, win in ipairs(vim.api.nvim_list_wins()) do
+              if vim.api.nvim_win_get_config(win).relative ~= "" then
+                return vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+              end
+            end
+            return {}
+            """
+        )
+        return lines
 
     def lines(self) -> list[str]:
         return list(self.nvim.current.buffer[:])
@@ -135,9 +153,15 @@ def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Editor]:
         end
         """
     )
+    # A Neovim that blocks (a "Press ENTER" prompt) would block the RPC call forever: end it,
+    # so the call fails and the test reports instead of hanging.
+    pid = int(nvim.call("getpid"))
+    watchdog = threading.Timer(WATCHDOG_S, lambda: os.kill(pid, signal.SIGKILL))
+    watchdog.start()
     try:
         yield editor
     finally:
+        watchdog.cancel()
         with contextlib.suppress(Exception):  # the channel closes as Neovim exits
             nvim.command("qa!")
         nvim.close()
@@ -272,11 +296,10 @@ def test_commands_report_back_in_the_message_area(editor: Editor, tmp_path: Path
         180,
     )
     editor.nvim.command("TinyAgentModelInfo")
-    editor.wait_for(
-        ":TinyAgentModelInfo showed nothing",
-        lambda: 'state = "ready"' in editor.nvim.command_output("messages"),
-        30,
-    )
+    shown = editor.wait_for(":TinyAgentModelInfo showed nothing", editor.floating_lines, 30)
+    assert "state: ready" in shown, shown
+    expected = str(DEFAULT_MODEL) if DEFAULT_MODEL.is_dir() else "dummy"
+    assert any(expected in line for line in shown), shown
     editor.nvim.command("TinyAgentTrain no-such-config.toml 1")
     missing = tmp_path / "project" / "no-such-config.toml"
     editor.wait_for(

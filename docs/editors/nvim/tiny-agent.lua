@@ -42,6 +42,28 @@ function M.statusline()
   return string.format("%s: %s", s.model, s.state)
 end
 
+--- `key: value` lines for a table from the server, nested tables indented, keys sorted.
+function M.info_lines(info, indent, lines)
+  indent, lines = indent or "", lines or {}
+  local keys = vim.tbl_keys(info)
+  table.sort(keys, function(a, b)
+    return tostring(a) < tostring(b)
+  end)
+  for _, key in ipairs(keys) do
+    local value = info[key]
+    if type(value) == "table" and not vim.tbl_isempty(value) then
+      table.insert(lines, indent .. tostring(key) .. ":")
+      M.info_lines(value, indent .. "  ", lines)
+    else
+      if value == vim.NIL or (type(value) == "table" and vim.tbl_isempty(value)) then
+        value = "-"
+      end
+      table.insert(lines, string.format("%s%s: %s", indent, tostring(key), tostring(value)))
+    end
+  end
+  return lines
+end
+
 local function find_root(bufnr)
   local path = vim.api.nvim_buf_get_name(bufnr)
   local dir = vim.fn.fnamemodify(path, ":p:h")
@@ -179,9 +201,9 @@ local function buffer_commands(bufnr)
   end)
   command("TinyAgentModelInfo", function()
     execute("tinyAgent.modelInfo", {}, function(r)
-      vim.notify(vim.inspect(r))
+      vim.lsp.util.open_floating_preview(M.info_lines(r or {}), "", { border = "single" })
     end)
-  end)
+  end, { desc = "The model's path, size, state and metrics, in a floating window" })
 end
 
 local function on_attach(_, bufnr)
