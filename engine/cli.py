@@ -713,6 +713,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         tcp = (host, int(port))
     if not args.verbose:
         logging.getLogger("server").setLevel(logging.INFO)
+    if tcp is None:
+        # Answers `initialize` while pygls is still importing (server/launch.py).
+        from server.launch import serve_stdio
+
+        serve_stdio()
+        return EXIT_OK
     from server.server import main as serve
 
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
-from server.server import main
+from server.launch import serve_stdio
 
 if __name__ == "__main__":
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    main()
+    serve_stdio()
