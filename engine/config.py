@@ -182,6 +182,9 @@ class TokenizerConfig:
     max_length: int = _key(512, _at_least(1), "longest tokenised sequence kept, in tokens")
     lowercase: bool = _key(False, doc="lower-case prompts before tokenising")
     min_freq: int = _key(1, _at_least(1), "rarer tokens become <unk>")
+    number_placeholders: bool = _key(
+        False, doc="the model writes the prompt's numbers as placeholders (NUM0) copied back"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

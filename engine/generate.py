@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from engine.fit import fit_to_context
+from engine.numbers import delexicalise_prompt, relexicalise_code
 
 if TYPE_CHECKING:
     import torch
@@ -55,11 +56,14 @@ def _model_load_error() -> type[Exception]:
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """The ``[generation]`` table: beam size, token budget, GNMT length penalty ``alpha``."""
+    """The ``[generation]`` table: beam size, token budget, GNMT length penalty ``alpha``; and
+    ``[tokenizer] number_placeholders``: whether the model reads and writes the prompt's
+    numbers as placeholders (:mod:`engine.numbers`)."""
 
     beam_size: int = DEFAULT_BEAM_SIZE
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     length_penalty: float = DEFAULT_LENGTH_PENALTY
+    number_placeholders: bool = False
 
     @classmethod
     def from_model_dir(cls, directory: Path) -> GenerationSettings:
@@ -68,17 +72,21 @@ class GenerationSettings:
 
         path = directory / "config.toml"
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("generation", {})
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
             return cls()
+        tokenizer = doc.get("tokenizer", {})
+        placeholders = isinstance(tokenizer, dict) and tokenizer.get("number_placeholders") is True
+        table = doc.get("generation", {})
+        out = cls(number_placeholders=placeholders)
         if not isinstance(table, dict):
-            return cls()
-        out = cls()
+            return out
         try:
             return cls(
                 beam_size=max(1, int(table.get("beam_size", out.beam_size))),
                 max_new_tokens=max(1, int(table.get("max_new_tokens", out.max_new_tokens))),
                 length_penalty=float(table.get("length_penalty", out.length_penalty)),
+                number_placeholders=placeholders,
             )
         except (TypeError, ValueError):
             return out
@@ -251,8 +259,17 @@ class _Decoder:
 
     def prompt_ids(self, prompt: str) -> list[int]:
         tok = self.loaded.prompt_tokenizer
+        if self.settings.number_placeholders:
+            prompt = delexicalise_prompt(prompt).prompt
         ids = tok.encode(prompt)[: self.model.cfg.max_seq_len]
         return ids or [tok.unk_id]
+
+    def code(self, ids: Sequence[int], prompt: str) -> str:
+        """The WGSL text of decoded ``ids``, with the prompt's numbers written back in."""
+        text = self.loaded.wgsl_tokenizer.decode(list(ids))
+        if self.settings.number_placeholders:
+            text = relexicalise_code(text, delexicalise_prompt(prompt))
+        return text
 
     def decode(
         self,
@@ -524,8 +541,7 @@ class Generator:
             max_new_tokens if max_new_tokens is not None else settings.max_new_tokens,
             should_stop,
         )
-        tok = self._decoder.loaded.wgsl_tokenizer
-        return [tok.decode(c.ids) for c in found]
+        return [self._decoder.code(c.ids, prompt) for c in found]
 
     def generate(
         self,
@@ -565,7 +581,7 @@ class Generator:
 
         def fitted(ids: Sequence[int]) -> str:
             assert self._decoder is not None
-            code = self._decoder.loaded.wgsl_tokenizer.decode(list(ids))
+            code = self._decoder.code(ids, prompt)
             return code if context is None else fit_to_context(code, context).code
 
         limit = max_new_tokens if max_new_tokens is not None else self.settings.max_new_tokens

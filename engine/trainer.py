@@ -20,6 +20,7 @@ A directory is replaced as a whole: written beside the old one, then swapped by 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -51,6 +52,7 @@ from engine.model import (
     load_weights,
     save_model,
 )
+from engine.numbers import delexicalise_code, delexicalise_prompt, relexicalise_code
 
 if TYPE_CHECKING:
     from engine.config import Config
@@ -248,6 +250,19 @@ def encode_examples(
         tgt = [tgt_tok.sos_id, *code[: max_len - 2], tgt_tok.eos_id]
         pairs.append(EncodedPair(src[:max_len] or [src_tok.unk_id], tgt))
     return pairs, truncated
+
+
+def model_examples(examples: Sequence[Example], placeholders: bool) -> list[Example]:
+    """The pairs as the model sees them: unchanged, or with the prompt's numbers replaced by
+    placeholders in prompt and code (:mod:`engine.numbers`)."""
+    if not placeholders:
+        return list(examples)
+    out: list[Example] = []
+    for ex in examples:
+        numbers = delexicalise_prompt(ex.natural_language)
+        code = delexicalise_code(ex.wgsl_code, numbers)
+        out.append(dataclasses.replace(ex, natural_language=numbers.prompt, wgsl_code=code))
+    return out
 
 
 def length_buckets(pairs: Sequence[EncodedPair], batch_size: int) -> list[list[int]]:
@@ -790,6 +805,11 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     last_dir, best_dir = out_dir / LAST_DIR, out_dir / BEST_DIR
 
     train_ex, val_ex, heldout_ex, mined = _load_data(cfg, seed, options.workspace)
+    placeholders = bool(getattr(cfg.tokenizer, "number_placeholders", False))
+    # what the model sees: with placeholders, prompts and code with NUM0... for the numbers
+    train_in, val_in, heldout_in = (
+        model_examples(examples, placeholders) for examples in (train_ex, val_ex, heldout_ex)
+    )
     from engine.tokenizer import Tokenizer, build_prompt_tokenizer, build_wgsl_tokenizer
 
     resume_state: dict[str, Any] | None = None
@@ -808,9 +828,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             raise TrainError(str(exc)) from None
     else:
         src_tok = build_prompt_tokenizer(
-            [e.natural_language for e in train_ex], cfg.tokenizer.min_freq, cfg.tokenizer.lowercase
+            [e.natural_language for e in train_in], cfg.tokenizer.min_freq, cfg.tokenizer.lowercase
         )
-        tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train_ex], cfg.tokenizer.min_freq)
+        tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train_in], cfg.tokenizer.min_freq)
         torch.manual_seed(seed)
         model_cfg = ModelConfig(
             src_vocab_size=src_tok.vocab_size,
@@ -831,9 +851,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             raise TrainError(f"{options.config_path}: [model] {exc}") from None
 
     max_len = min(int(cfg.tokenizer.max_length), model.cfg.max_seq_len)
-    train_pairs, cut = encode_examples(train_ex, src_tok, tgt_tok, max_len)
-    val_pairs, _ = encode_examples(val_ex, src_tok, tgt_tok, max_len)
-    heldout_pairs, _ = encode_examples(heldout_ex, src_tok, tgt_tok, max_len)
+    train_pairs, cut = encode_examples(train_in, src_tok, tgt_tok, max_len)
+    val_pairs, _ = encode_examples(val_in, src_tok, tgt_tok, max_len)
+    heldout_pairs, _ = encode_examples(heldout_in, src_tok, tgt_tok, max_len)
     if cut:
         log.warning("%d training pairs longer than %d tokens were truncated", cut, max_len)
     batch_size = int(tcfg.batch_size)
@@ -1097,7 +1117,16 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             if options.final_metrics:
                 splits = [("val", val_pairs, val_ex), ("heldout", heldout_pairs, heldout_ex)]
                 metrics.update(
-                    _final_metrics(best, splits, src_tok, tgt_tok, rt, batch_size, best_dir)
+                    _final_metrics(
+                        best,
+                        splits,
+                        src_tok,
+                        tgt_tok,
+                        rt,
+                        batch_size,
+                        best_dir,
+                        placeholders=placeholders,
+                    )
                 )
             metrics_text = json.dumps(metrics, indent=2, sort_keys=True) + "\n"
             atomic_write_bytes(best_dir / METRICS_FILE, metrics_text.encode())
@@ -1135,8 +1164,13 @@ def _final_metrics(
     rt: Runtime,
     batch_size: int,
     out_dir: Path,
+    *,
+    placeholders: bool = False,
 ) -> dict[str, Any]:
     """Loss, token accuracy and greedy-output quality of the best model per split.
+
+    With ``placeholders`` the outputs' number placeholders are written back from each prompt
+    before they are scored, so they are the code a user would get.
 
     The greedy outputs are kept in ``out_dir/greedy_outputs.jsonl`` so that the naga-valid rate
     can be measured later (:func:`fill_naga_metrics`) where naga cannot run now.
@@ -1162,6 +1196,11 @@ def _final_metrics(
             out[f"{name}_loss"] = loss_sum / max(1, count)
             out[f"{name}_token_accuracy"] = correct / max(1, count)
             outputs = greedy_outputs(model, pairs, tgt_tok, src_tok.pad_id, rt.device, batch_size)
+            if placeholders:
+                outputs = [
+                    relexicalise_code(code, delexicalise_prompt(e.natural_language))
+                    for code, e in zip(outputs, examples, strict=True)
+                ]
             references = [e.wgsl_code for e in examples]
             for key, value in output_scores(references, outputs).items():
                 out[f"{name}_{key}"] = value
