@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the end-to-end tests drive: a real Neovim, Chromium for VS Code (code-server),
+# Debian packages the end-to-end tests drive: a real Neovim, Emacs with eglot, Chromium for VS Code (code-server),
 # and Mesa's Vulkan CPU driver (lavapipe) so naga validates with the widest feature set.
 # Installs only what is missing; needs root (or sudo) the first time.
 set -euo pipefail
 
-packages=(neovim mesa-vulkan-drivers chromium ripgrep libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev pkg-config make g++ python3)
+packages=(neovim emacs-nox elpa-eglot mesa-vulkan-drivers chromium ripgrep libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev pkg-config make g++ python3)
 
 missing=()
 for p in "${packages[@]}"; do
