@@ -779,7 +779,8 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
         return {"error": message}
     code = _indent(result.code.rstrip("\n"), indent)
     if insert_at is not None and isinstance(uri, str):
-        await ls.workspace_apply_edit_async(
+        refused = await _apply_edit(
+            ls,
             types.ApplyWorkspaceEditParams(
                 label="Generate WGSL from this comment",
                 edit=types.WorkspaceEdit(
@@ -792,14 +793,31 @@ async def cmd_generate(ls: TinyAgentServer, *args: Any) -> dict[str, Any]:
                         ]
                     }
                 ),
-            )
+            ),
         )
+        if refused is not None:
+            message = f"The generated code was not inserted: {refused}"
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
+            return {"error": message, "code": code, "valid": result.valid}
     return {
         "code": code,
         "valid": result.valid,
         "source": result.source,
         "diagnostics": [d.message for d in result.diagnostics],
     }
+
+
+async def _apply_edit(ls: TinyAgentServer, params: types.ApplyWorkspaceEditParams) -> str | None:
+    """Asks the client to apply an edit; returns why it was not applied, or None when it was."""
+    try:
+        response = await ls.workspace_apply_edit_async(params)
+    except Exception as exc:  # the client refused the request itself (e.g. -32603)
+        return f"the editor refused the edit ({exc})"
+    if not response.applied:
+        return response.failure_reason or "the editor did not apply the edit"
+    return None
 
 
 @server.command(CMD_MODEL_INFO)

@@ -210,6 +210,27 @@ async def test_code_action_generates_and_inserts(
     assert validate_source(after).valid
 
 
+async def test_a_refused_insert_is_reported_not_an_internal_error(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    await wait_until_ready(client)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="file is read-only")
+
+    uri = open_document(client, tmp_path / "refused.wgsl", PROMPT + "\n")
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="tinyAgent.generate", arguments=[{"uri": uri, "line": 0}]
+        )
+    )
+    assert result["error"].startswith("The generated code was not inserted")
+    assert "file is read-only" in result["error"]
+    assert "@compute" in result["code"], "the code is still returned, so it is not lost"
+    await wait_for(lambda: any("not inserted" in m.message for m in client.messages))
+
+
 async def test_generate_and_model_info_commands(client: LanguageClient) -> None:
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(
