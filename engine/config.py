@@ -183,7 +183,7 @@ class TokenizerConfig:
     lowercase: bool = _key(False, doc="lower-case prompts before tokenising")
     min_freq: int = _key(1, _at_least(1), "rarer tokens become <unk>")
     number_placeholders: bool = _key(
-        False, doc="the model writes the prompt's numbers as placeholders (NUM0) copied back"
+        False, doc="prompt numbers become NUM0, NUM1..., copied into the code"
     )
 
 
