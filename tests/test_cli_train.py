@@ -11,61 +11,11 @@ from typing import Any
 
 import pytest
 import torch
+from tiny_project import write_project
 
 from engine.generate import Generator
 
 STEP_KEYS = {"epoch", "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s"}
-
-
-def write_project(root: Path, epochs: int = 2) -> Path:
-    """32 pairs and a tiny config (d_model 32, one layer) under ``root``; returns the config."""
-    lines = []
-    for word, op in (("add", "+"), ("subtract", "-"), ("multiply", "*"), ("divide", "/")):
-        for k in range(2, 10):
-            code = (
-                "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
-                "@compute @workgroup_size(64)\n"
-                "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-                f"    data[id.x] = data[id.x] {op} {k}.0;\n"
-                "}\n"
-            )
-            lines += [
-                "[[examples]]",
-                f'natural_language = "{word} {k} to every element of the buffer"',
-                f'wgsl_code = """\n{code}"""',
-                "",
-            ]
-    (root / "pairs.toml").write_text("\n".join(lines), encoding="utf-8")
-    config = root / "tiny.toml"
-    config.write_text(
-        f"""[task]
-name = "tiny"
-task_type = "code_generation"
-
-[model]
-d_model = 32
-nhead = 2
-num_layers = 1
-dim_feedforward = 64
-max_seq_len = 96
-
-[training]
-num_epochs = {epochs}
-batch_size = 8
-learning_rate = 0.01
-warmup_steps = 2
-save_every = 1
-seed = 7
-device = "cpu"
-checkpoint_dir = "out"
-
-[dataset]
-train_path = "pairs.toml"
-val_ratio = 0.125
-""",
-        encoding="utf-8",
-    )
-    return config
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tiny_project import write_project
 
 from engine.config import load_config
 from engine.dataset import load_examples
@@ -117,66 +118,17 @@ def test_the_key_defaults_to_off_so_older_configs_load(tmp_path: Path) -> None:
     assert load_config(path).tokenizer.number_placeholders is False
 
 
-OPS = [("multiply", "*")]
-
-
-def _shader(op: str, value: str) -> str:
-    return (
-        "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
-        "@compute @workgroup_size(64)\n"
-        "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-        f"    data[id.x] = data[id.x] {op} {value};\n"
-        "}\n"
-    )
-
-
 @pytest.fixture(scope="module")
 def placeholder_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model trained by the real trainer with placeholders on, numbers 2..9 only."""
     root = tmp_path_factory.mktemp("placeholders")
-    lines = []
-    for word, op in OPS:
-        for k in range(2, 10):
-            lines += [
-                "[[examples]]",
-                f'natural_language = "{word} every element of the buffer with {k}"',
-                f'wgsl_code = """\n{_shader(op, f"{k}.0")}"""',
-                "",
-            ]
-    (root / "pairs.toml").write_text("\n".join(lines), encoding="utf-8")
-    config = root / "tiny.toml"
-    config.write_text(
-        """[task]
-name = "tiny"
-task_type = "code_generation"
-
-[model]
-d_model = 64
-nhead = 2
-num_layers = 1
-dim_feedforward = 128
-dropout = 0.0
-max_seq_len = 96
-
-[training]
-num_epochs = 20
-batch_size = 4
-learning_rate = 0.01
-warmup_steps = 4
-early_stopping = false
-save_every = 100
-seed = 7
-device = "cpu"
-checkpoint_dir = "out"
-
-[tokenizer]
-number_placeholders = true
-
-[dataset]
-train_path = "pairs.toml"
-val_ratio = 0.125
-""",
-        encoding="utf-8",
+    config = write_project(
+        root,
+        ops=[("multiply", "*")],
+        prompt="{word} every element of the buffer with {k}",
+        model={"d_model": 64, "dim_feedforward": 128, "dropout": 0.0},
+        training={"num_epochs": 20, "batch_size": 4, "warmup_steps": 4, "save_every": 100},
+        tokenizer={"number_placeholders": True},
     )
     train(TrainOptions(config_path=config, output_dir=root / "out", final_metrics=False))
     return root / "out" / "best"

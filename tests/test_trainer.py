@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import tiny_project
 import torch
+from tiny_project import kernel
 
 from engine.trainer import (
     METRICS_FILE,
@@ -23,63 +25,10 @@ from engine.trainer import (
     train,
 )
 
-OPS = [("add", "+"), ("subtract", "-"), ("multiply", "*"), ("divide", "/")]
-
-
-def shader(op: str, k: int) -> str:
-    return (
-        "@group(0) @binding(0) var<storage, read_write> data: array<f32>;\n\n"
-        "@compute @workgroup_size(64)\n"
-        "fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-        f"    data[id.x] = data[id.x] {op} {k}.0;\n"
-        "}\n"
-    )
-
 
 def write_project(root: Path, epochs: int = 3, dropout: float = 0.1) -> Path:
     """A tiny config (d_model 32, one layer) and 32 pairs under ``root``; returns the config."""
-    lines = []
-    for word, op in OPS:
-        for k in range(2, 10):
-            lines += [
-                "[[examples]]",
-                f'natural_language = "{word} {k} to every element of the buffer"',
-                f'wgsl_code = """\n{shader(op, k)}"""',
-                "",
-            ]
-    (root / "pairs.toml").write_text("\n".join(lines), encoding="utf-8")
-    config = root / "tiny.toml"
-    config.write_text(
-        f"""[task]
-name = "tiny"
-task_type = "code_generation"
-
-[model]
-d_model = 32
-nhead = 2
-num_layers = 1
-dim_feedforward = 64
-dropout = {dropout}
-max_seq_len = 96
-
-[training]
-num_epochs = {epochs}
-batch_size = 8
-learning_rate = 0.01
-warmup_steps = 2
-save_every = 1
-early_stopping = false
-seed = 7
-device = "cpu"
-checkpoint_dir = "out"
-
-[dataset]
-train_path = "pairs.toml"
-val_ratio = 0.125
-""",
-        encoding="utf-8",
-    )
-    return config
+    return tiny_project.write_project(root, epochs=epochs, model={"dropout": dropout})
 
 
 def options(config: Path, out: Path, **kw: object) -> TrainOptions:
@@ -217,10 +166,10 @@ def test_naga_rate_can_be_filled_in_later(tmp_path: Path) -> None:
         json.dumps({"val_naga_valid_rate": None, "naga_valid_rate_missing": "no wgpu"})
     )
     rows = [
-        {"split": "val", "prompt": "p", "output": shader("+", 2)},
+        {"split": "val", "prompt": "p", "output": kernel("+", 2)},
         {"split": "val", "prompt": "q", "output": "fn broken( {"},
         {"split": "val", "prompt": "r", "output": ""},  # naga accepts it; it answers nothing
-        {"split": "heldout", "prompt": "s", "output": shader("*", 3)},
+        {"split": "heldout", "prompt": "s", "output": kernel("*", 3)},
     ]
     (tmp_path / OUTPUTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows))
     metrics = fill_naga_metrics(tmp_path)
