@@ -22,6 +22,18 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def module_command(module: str) -> list[str]:
+    """Runs ``module`` with this interpreter without the working directory on ``sys.path``, so
+    that a user's ``engine.py`` (the child runs in the config's folder) cannot shadow ours."""
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", module]
+    code = (
+        "import runpy, sys; del sys.path[0]; "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
+    return [sys.executable, "-c", code]
+
+
 @dataclass
 class TrainingRequest:
     config: Path
@@ -70,13 +82,13 @@ class TrainingRequest:
 
     def display_command(self) -> list[str]:
         """The command as a user would type it."""
-        return ["tiny-agent-trainer", *self.command()[4:]]
+        return ["tiny-agent-trainer", *self.arguments()]
 
     def command(self) -> list[str]:
-        # -P: never put the working directory on sys.path, so a user's engine.py cannot
-        # shadow ours in the child either.
-        argv = [sys.executable, "-P", "-m", "engine.cli", "train"]
-        argv += ["--config", str(self.config), "--progress", "json"]
+        return [*module_command("engine.cli"), *self.arguments()]
+
+    def arguments(self) -> list[str]:
+        argv = ["train", "--config", str(self.config), "--progress", "json"]
         if self.epochs is not None:
             argv += ["--epochs", str(self.epochs)]
         if self.workspace is not None:

@@ -41,6 +41,10 @@ async def test_training_reports_progress_and_reloads_the_model(
     (tmp_path / "shaders").mkdir()
     (tmp_path / "shaders" / "green.wgsl").write_text(WORKSPACE_SHADER, encoding="utf-8")
     write_tiny_training(tmp_path, epochs=5)
+    # The trainer runs in the config's folder: a user's engine.py there must not replace ours.
+    (tmp_path / "engine.py").write_text(
+        "raise SystemExit('the workspace engine.py was imported')\n", encoding="utf-8"
+    )
 
     started = await execute(
         client, "tinyAgent.train", {"config": "tiny.toml", "epochs": 2, "workspace": True}
