@@ -131,6 +131,25 @@ async function notifications(page) {
   );
 }
 
+/**
+ * A notification whose message matches `pattern`. A plain message's toast can hide itself
+ * before a slow poll sees it, so after a few seconds the notification centre, which keeps every
+ * notification, is opened (again, if something closed it) and searched as well.
+ */
+async function findNotification(page, what, pattern, timeoutMs) {
+  const toastsUntil = Date.now() + Math.min(10000, timeoutMs / 3);
+  return waitFor(what, async () => {
+    const found = (await notifications(page)).find((n) => pattern.test(n.message));
+    if (found) {
+      return found;
+    }
+    if (Date.now() > toastsUntil && (await page.$(".notifications-center.visible")) === null) {
+      await runCommand(page, "Notifications: Show Notifications");
+    }
+    return null;
+  }, timeoutMs);
+}
+
 const scenarios = {
   /** Colours of a shader as the grammar paints them (semantic tokens off in this workspace). */
   async highlighting(page) {
@@ -248,11 +267,7 @@ const scenarios = {
     const shotGenerated = await screenshot(page, "generated");
 
     await runCommand(page, "Tiny Agent: Validate Workspace");
-    const summary = await waitFor(
-      "the validation summary",
-      async () => (await notifications(page)).find((n) => /Validated \d+ WGSL files/.test(n.message)) || null,
-      60000,
-    );
+    const summary = await findNotification(page, "the validation summary", /Validated \d+ WGSL files/, 60000);
     const problems = await waitFor(
       "the Problems panel to list broken.wgsl",
       async () => {
@@ -266,11 +281,7 @@ const scenarios = {
     const shotValidated = await screenshot(page, "validated");
 
     await runCommand(page, "Tiny Agent: Show Model Info");
-    const info = await waitFor(
-      "the model info message",
-      async () => (await notifications(page)).find((n) => /Tiny Agent model:/.test(n.message)) || null,
-      30000,
-    );
+    const info = await findNotification(page, "the model info message", /Tiny Agent model:/, 30000);
     const output = await waitFor(
       "the model info in the output channel",
       async () => {
