@@ -257,12 +257,12 @@ def write_capabilities() -> None:
     with open(CAPABILITIES_FILE, "w", encoding="utf-8") as handle:
         json.dump(capabilities, handle, indent=1, sort_keys=True)
         handle.write("\n")
-    print(f"wrote {CAPABILITIES_FILE}")
+    sys.stderr.write(f"wrote {CAPABILITIES_FILE}\n")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write-capabilities"]:
         write_capabilities()
     else:
-        print("usage: python -m server.launch --write-capabilities", file=sys.stderr)
+        sys.stderr.write("usage: python -m server.launch --write-capabilities\n")
         sys.exit(2)
