@@ -11,21 +11,12 @@ from typing import Any
 
 import pytest
 import torch
+from cli_runner import cli
 from tiny_project import write_project
 
 from engine.generate import Generator
 
 STEP_KEYS = {"epoch", "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s"}
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def events(stdout: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,17 +29,6 @@ WRONG_RETURN_LINE = (
 )
 
 REDEFINED = "fn f() {}\nfn g() {}\nfn f() {}\n"
-
-
-def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def write(folder: Path, name: str, text: str) -> Path:

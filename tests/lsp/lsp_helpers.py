@@ -13,6 +13,16 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 SCRIPT = str(Path(sys.executable).with_name("tiny-agent-trainer"))
+DOUBLING_KERNEL = """\
+@group(0) @binding(0) var<storage, read_write> data: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    data[id.x] = data[id.x] * 2.0;
+}
+"""
+"""A valid compute shader that doubles every element of a storage buffer."""
+
 PROFILES = ["visual-studio-code", "neovim@v0.7.0"]
 """VS Code, and Neovim 0.7 (Debian's, no snippets, no workspace/configuration, UTF-16)."""
 SHARED_PROFILES = [*PROFILES, "neovim"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lsp_helpers import (
+    DOUBLING_KERNEL,
     change_document,
     column,
     diagnostics_for,
@@ -18,14 +19,7 @@ from lsp_helpers import (
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-VALID = """\
-@group(0) @binding(0) var<storage, read_write> data: array<f32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    data[id.x] = data[id.x] * 2.0;
-}
-"""
+VALID = DOUBLING_KERNEL
 
 UNKNOWN_NAME = """\
 fn brighten(colour: vec3<f32>) -> vec3<f32> {

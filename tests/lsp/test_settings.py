@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from lsp_helpers import (
+    DOUBLING_KERNEL,
     PROFILES,
     change_document,
     diagnostics_for,
@@ -20,16 +21,7 @@ from lsp_helpers import (
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-VALID = """\
-@group(0) @binding(0) var<storage, read_write> data: array<f32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    data[id.x] = data[id.x] * 2.0;
-}
-
-// fragment shader that mixes two colours
-"""
+VALID = DOUBLING_KERNEL + "\n// fragment shader that mixes two colours\n"
 COMMENT_END = types.Position(line=8, character=0)
 
 
