@@ -19,7 +19,17 @@ are 3 x the forward FLOPs (backward costs twice the forward), i.e. the usual 6 x
 with N counted where each token meets it: prompt tokens pass the encoder's weights and the
 cross-attention key/value projections, WGSL tokens the decoder's weights and the output head;
 plus the attention products (QK^T and AV; causal self-attention counted at half). Embedding
-look-ups, norms and the optimizer are not counted.
+look-ups, norms and the optimizer are not counted. The count is over each pair's real lengths
+(pads excluded): ``TFLOP/s`` and ``MFU`` are useful work. Where batches are padded (``--pad-tgt``,
+``--pad-src``, ``--pad-vocab``), ``pMFU`` counts the padded shapes too, i.e. what the chip did.
+
+Throughput options (CUDA): ``--batch`` or ``--tokens-per-batch`` (pairs grouped by length until
+the padded WGSL tokens reach the budget), ``--pad-tgt``/``--pad-src`` (lengths rounded up to a
+multiple, so a compiled step sees a few shapes), ``--compile-mode``, ``--dynamic``. Prototypes of
+trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a multiple
+of N rows), ``--compile-loss`` (forward and cross-entropy compiled as one graph),
+``--no-cudnn-sdp``. ``--profile FILE`` writes a torch.profiler table of one step.
+``benchmarks/train_mfu_sweep.py`` runs many such settings in one process.
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ import os
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +66,7 @@ SYNTHETIC_SRC_LEN = 14
 SYNTHETIC_TGT_LEN = 118
 SYNTHETIC_SRC_VOCAB = 2959
 SYNTHETIC_TGT_VOCAB = 927
+COMPILE_MODES = ["default", "reduce-overhead", "max-autotune-no-cudagraphs"]
 
 
 @dataclass
@@ -64,15 +75,27 @@ class Batch:
     tgt_in: torch.Tensor
     tgt_out: torch.Tensor
     src_padded: bool
+    src_lens: tuple[int, ...]  # real prompt lengths (pads excluded)
+    tgt_lens: tuple[int, ...]  # real WGSL lengths: tokens predicted per pair
 
     @property
     def tokens(self) -> int:
-        """WGSL tokens predicted (pads excluded): what tokens/s counts."""
-        return int((self.tgt_out != 0).sum())
+        """WGSL tokens predicted (pads excluded): what tokens/s counts. Known on the host, so
+        counting it costs no device sync."""
+        return sum(self.tgt_lens)
+
+    @property
+    def pairs(self) -> int:
+        return len(self.tgt_lens)
 
     def to(self, device: torch.device) -> Batch:
         return Batch(
-            self.src.to(device), self.tgt_in.to(device), self.tgt_out.to(device), self.src_padded
+            self.src.to(device),
+            self.tgt_in.to(device),
+            self.tgt_out.to(device),
+            self.src_padded,
+            self.src_lens,
+            self.tgt_lens,
         )
 
 
@@ -99,6 +122,10 @@ def model_config(config: dict[str, Any], src_vocab: int, tgt_vocab: int) -> Mode
     )
 
 
+def round_up(n: int, multiple: int) -> int:
+    return n if multiple <= 1 else -(-n // multiple) * multiple
+
+
 def synthetic_workload(config: dict[str, Any], args: argparse.Namespace) -> Workload:
     cfg = model_config(config, SYNTHETIC_SRC_VOCAB, SYNTHETIC_TGT_VOCAB)
     g = torch.Generator().manual_seed(0)
@@ -106,17 +133,29 @@ def synthetic_workload(config: dict[str, Any], args: argparse.Namespace) -> Work
     for _ in range(4):
         src = torch.randint(4, cfg.src_vocab_size, (args.batch, args.src_len), generator=g)
         tgt = torch.randint(4, cfg.tgt_vocab_size, (args.batch, args.tgt_len + 1), generator=g)
-        batches.append(Batch(src, tgt[:, :-1].contiguous(), tgt[:, 1:].contiguous(), False))
+        lens = ((args.src_len,) * args.batch, (args.tgt_len,) * args.batch)
+        batches.append(Batch(src, tgt[:, :-1].contiguous(), tgt[:, 1:].contiguous(), False, *lens))
     text = f"synthetic batches of {args.batch} x (prompt {args.src_len}, WGSL {args.tgt_len})"
     return Workload(cfg, batches, None, text)
 
 
-def real_workload(config_path: Path, config: dict[str, Any], args: argparse.Namespace) -> Workload:
-    """The trainer's own batches: tokenised pairs, bucketed by length, a random sample."""
+@dataclass
+class RealData:
+    """The tokenised training pairs of a config (loaded once, batched many ways)."""
+
+    pairs: list[Any]
+    src_vocab: int
+    tgt_vocab: int
+    src_pad: int
+    tgt_pad: int
+    train_size: int
+
+
+def load_real_data(config_path: Path) -> RealData:
     from engine.config import load_config
     from engine.dataset import load_splits
     from engine.tokenizer import build_prompt_tokenizer, build_wgsl_tokenizer
-    from engine.trainer import any_padding, collate, encode_examples, length_buckets
+    from engine.trainer import encode_examples
 
     full = load_config(config_path)
     splits = load_splits(full.dataset, full.training.seed)
@@ -125,64 +164,179 @@ def real_workload(config_path: Path, config: dict[str, Any], args: argparse.Name
         [e.natural_language for e in train], full.tokenizer.min_freq, full.tokenizer.lowercase
     )
     tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train], full.tokenizer.min_freq)
-    cfg = model_config(config, src_tok.vocab_size, tgt_tok.vocab_size)
-    max_len = min(full.tokenizer.max_length, cfg.max_seq_len)
+    max_len = min(full.tokenizer.max_length, int(full.model.max_seq_len))
     pairs, _ = encode_examples(train, src_tok, tgt_tok, max_len)
-    buckets = length_buckets(pairs, args.batch)
-    chosen = random.Random(0).sample(buckets, min(len(buckets), 32))
-    batches = [
-        Batch(*collate(pairs, idx, src_tok.pad_id, tgt_tok.pad_id), any_padding(pairs, idx))
-        for idx in chosen
-    ]
-    epoch_tokens = sum(len(p.tgt) - 1 for p in pairs)
+    return RealData(
+        pairs, src_tok.vocab_size, tgt_tok.vocab_size, src_tok.pad_id, tgt_tok.pad_id, len(train)
+    )
+
+
+def token_budget_buckets(pairs: list[Any], budget: int, pad_tgt: int) -> list[list[int]]:
+    """Pairs sorted by length as :func:`engine.trainer.length_buckets` sorts them, grouped so that
+    each batch holds at most ``budget`` (padded) WGSL positions: short pairs come in big batches."""
+    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].tgt), len(pairs[i].src), i))
+    buckets: list[list[int]] = [[]]
+    for i in order:
+        t = round_up(len(pairs[i].tgt) - 1, pad_tgt)  # the longest so far: sorted ascending
+        if buckets[-1] and (len(buckets[-1]) + 1) * t > budget:
+            buckets.append([])
+        buckets[-1].append(i)
+    return buckets
+
+
+def make_batch(data: RealData, idx: list[int], pad_src: int, pad_tgt: int) -> Batch:
+    """The trainer's collate, then lengths rounded up to multiples of ``pad_src``/``pad_tgt``."""
+    from engine.trainer import any_padding, collate
+
+    src, tgt_in, tgt_out = collate(data.pairs, idx, data.src_pad, data.tgt_pad)
+    s_extra = round_up(src.shape[1], pad_src) - src.shape[1]
+    t_extra = round_up(tgt_in.shape[1], pad_tgt) - tgt_in.shape[1]
+    src = torch.nn.functional.pad(src, (0, s_extra), value=data.src_pad)
+    tgt_in = torch.nn.functional.pad(tgt_in, (0, t_extra), value=data.tgt_pad)
+    tgt_out = torch.nn.functional.pad(tgt_out, (0, t_extra), value=data.tgt_pad)
+    src_padded = any_padding(data.pairs, idx) or s_extra > 0
+    src_lens = tuple(len(data.pairs[i].src) for i in idx)
+    tgt_lens = tuple(len(data.pairs[i].tgt) - 1 for i in idx)
+    return Batch(src, tgt_in, tgt_out, src_padded, src_lens, tgt_lens)
+
+
+def real_workload(
+    config: dict[str, Any], args: argparse.Namespace, data: RealData | None = None
+) -> Workload:
+    """The trainer's own batches: tokenised pairs, bucketed by length, a random sample of at most
+    ``--max-batches`` (32) of one epoch's batches."""
+    from engine.trainer import length_buckets
+
+    data = data or load_real_data(Path(args.config_path))
+    cfg = model_config(config, data.src_vocab, data.tgt_vocab)
+    if args.tokens_per_batch:
+        buckets = token_budget_buckets(data.pairs, args.tokens_per_batch, args.pad_tgt)
+        size = f"about {args.tokens_per_batch:,} WGSL positions"
+    else:
+        buckets = length_buckets(data.pairs, args.batch)
+        size = f"{args.batch} pairs"
+    chosen = random.Random(0).sample(buckets, min(len(buckets), args.max_batches))
+    batches = [make_batch(data, idx, args.pad_src, args.pad_tgt) for idx in chosen]
+    epoch_tokens = sum(len(p.tgt) - 1 for p in data.pairs)
+    pads = ""
+    if args.pad_tgt > 1 or args.pad_src > 1:
+        pads = f", lengths padded to multiples of {args.pad_src} (prompt) / {args.pad_tgt} (WGSL)"
     text = (
-        f"real batches of {args.batch} pairs from {len(train)} training pairs "
-        f"({epoch_tokens:,} WGSL tokens an epoch)"
+        f"real batches of {size} ({len(chosen)} of an epoch's {len(buckets)}{pads}) from "
+        f"{data.train_size} training pairs ({epoch_tokens:,} WGSL tokens an epoch)"
     )
     return Workload(cfg, batches, epoch_tokens, text)
 
 
-def forward_flops(cfg: ModelConfig, batch: Batch) -> float:
-    """Forward FLOPs of one batch (see the module docstring for what is counted)."""
+def forward_flops(cfg: ModelConfig, batch: Batch, padded: bool = False, vocab: int = 0) -> float:
+    """Forward FLOPs of one batch (see the module docstring for what is counted).
+
+    By default over each pair's real lengths with the real vocabulary ``vocab`` (default the
+    model's): useful work. ``padded=True`` counts the tensors' padded shapes and the model's
+    (possibly rounded-up) head: the work the chip did.
+    """
     d, ff, n = cfg.d_model, cfg.dim_feedforward, cfg.num_layers
-    b, s = batch.src.shape
-    t = batch.tgt_in.shape[1]
+    v = cfg.tgt_vocab_size if padded or not vocab else vocab
     enc_per_token = n * (4 * d * d + 2 * d * ff)
-    dec_per_token = n * (4 * d * d + 2 * d * d + 2 * d * ff) + d * cfg.tgt_vocab_size
+    dec_per_token = n * (4 * d * d + 2 * d * d + 2 * d * ff) + d * v
     cross_kv_per_src_token = n * 2 * d * d
-    matmul = 2 * b * (s * (enc_per_token + cross_kv_per_src_token) + t * dec_per_token)
-    attention = b * n * (4 * s * s * d + 4 * t * t * d / 2 + 4 * t * s * d)
-    return float(matmul + attention)
+    if padded:
+        b, s = batch.src.shape
+        t = batch.tgt_in.shape[1]
+        lengths = [(s, t)] * b
+    else:
+        lengths = list(zip(batch.src_lens, batch.tgt_lens, strict=True))
+    total = 0.0
+    for s, t in lengths:
+        matmul = 2 * (s * (enc_per_token + cross_kv_per_src_token) + t * dec_per_token)
+        attention = n * (4 * s * s * d + 4 * t * t * d / 2 + 4 * t * s * d)
+        total += matmul + attention
+    return total
+
+
+@dataclass
+class StepOptions:
+    """How a step runs: compilation, and the prototypes of trainer changes."""
+
+    compile_mode: str | None = None  # None: eager; else a torch.compile mode
+    dynamic: bool | None = None  # torch.compile's dynamic (None: automatic)
+    compile_loss: bool = False  # prototype: forward + cross-entropy compiled as one graph
+    pad_vocab: int = 1  # prototype: the model's WGSL vocabulary rounded up to a multiple
+    no_cudnn_sdp: bool = False  # keep SDPA off its cuDNN backend
+    bf16: bool = True
+
+
+def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
+    """Prototype of a trainer change: forward and the masked cross-entropy as one function, so
+    that torch.compile fuses the float upcast and the loss into the graph."""
+
+    def fn(src: torch.Tensor, tgt_in: torch.Tensor, tgt_out: torch.Tensor, src_padded: bool) -> Any:
+        with torch.autocast(src.device.type, dtype=torch.bfloat16):
+            logits = model(src, tgt_in, src_padded)
+        return torch.nn.functional.cross_entropy(
+            logits.float().flatten(0, 1), tgt_out.flatten(), ignore_index=pad_id
+        )
+
+    return fn
 
 
 def time_steps(
     work: Workload,
     device: torch.device,
     *,
-    compile_model: bool,
-    bf16: bool,
+    compile_model: bool = False,
+    bf16: bool = True,
     warmup: int,
     steps: int,
     ddp: bool = False,
+    options: StepOptions | None = None,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
+    opts = options or StepOptions(compile_mode="default" if compile_model else None, bf16=bf16)
+    if opts.compile_mode is not None:
+        torch._dynamo.reset()  # a fresh cache per row: no recompile limit carried over
+    torch.backends.cuda.enable_cudnn_sdp(not opts.no_cudnn_sdp)
     torch.manual_seed(0)
-    model = Seq2SeqTransformer(work.cfg).to(device)
+    cfg = work.cfg
+    if opts.pad_vocab > 1:
+        cfg = replace(cfg, tgt_vocab_size=round_up(cfg.tgt_vocab_size, opts.pad_vocab))
+    model = Seq2SeqTransformer(cfg).to(device)
     optimizer = make_optimizer(model, "adamw", 3e-4, 0.01, fused=device.type == "cuda")
     train_model: torch.nn.Module = model
-    if compile_model:
-        train_model = torch.compile(model)  # type: ignore[assignment]
+    compile_kwargs: dict[str, Any] = {}
+    if opts.compile_mode is not None:
+        compile_kwargs = {"dynamic": opts.dynamic}
+        if opts.compile_mode != "default":
+            compile_kwargs["mode"] = opts.compile_mode
+    if opts.compile_mode is not None and not opts.compile_loss:
+        train_model = torch.compile(model, **compile_kwargs)  # type: ignore[assignment]
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
 
         train_model = DistributedDataParallel(train_model, device_ids=[device.index])
     batches = [b.to(device) for b in work.batches]
+    cudagraphs = opts.compile_mode == "reduce-overhead"
 
     def autocast() -> contextlib.AbstractContextManager[Any]:
-        if bf16:
+        if opts.bf16:
             return torch.autocast(device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    loss_fn = _loss_fn(train_model, 0)
+    if opts.compile_loss and opts.compile_mode is not None:
+        loss_fn = torch.compile(loss_fn, **compile_kwargs)
+
     def step(batch: Batch) -> torch.Tensor:
+        if cudagraphs:
+            torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
+        if opts.compile_loss:  # training_step with the loss inside the compiled function
+            loss = loss_fn(batch.src, batch.tgt_in, batch.tgt_out, batch.src_padded)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            out: torch.Tensor = loss.detach()
+            return out
         return training_step(
             train_model,
             optimizer,
@@ -205,39 +359,75 @@ def time_steps(
         step(batches[i % len(batches)])
     sync()
     warmup_s = time.perf_counter() - t0
-    tokens = flops = 0.0
+    if profile is not None:
+        profile_step(lambda: step(batches[0]), sync, profile)
+    tokens = flops = padded_flops = 0.0
+    real_vocab = work.cfg.tgt_vocab_size
+    for i in range(steps):  # FLOPs counted on the host before timing: no syncs inside
+        batch = batches[i % len(batches)]
+        tokens += batch.tokens
+        flops += 3 * forward_flops(cfg, batch, vocab=real_vocab)
+        padded_flops += 3 * forward_flops(cfg, batch, padded=True)
     t0 = time.perf_counter()
     for i in range(steps):
-        batch = batches[i % len(batches)]
-        loss = step(batch)
-        tokens += batch.tokens
-        flops += 3 * forward_flops(work.cfg, batch)
+        loss = step(batches[i % len(batches)])
     sync()
     elapsed = time.perf_counter() - t0
     return {
-        "params": model.num_parameters(),
+        "params": sum(p.numel() for p in model.parameters()),
         "step_ms": elapsed / steps * 1e3,
         "tokens_per_s": tokens / elapsed,
         "tflops": flops / elapsed / 1e12,
+        "padded_tflops": padded_flops / elapsed / 1e12,
         "warmup_s": warmup_s,
         "final_loss": float(loss),
+        "peak_mem_gib": torch.cuda.max_memory_allocated(device) / 2**30
+        if device.type == "cuda"
+        else 0.0,
     }
 
 
+def profile_step(run: Any, sync: Any, path: Path) -> None:
+    """One step under torch.profiler: the top operators by device time, then by host time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    t0 = time.perf_counter()
+    with profile(activities=activities) as prof:
+        run()
+        sync()
+    wall = (time.perf_counter() - t0) * 1e3
+    events = prof.key_averages()
+    device_key = "self_device_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    launch_calls = ("cudaLaunchKernel", "cuLaunchKernel", "cuLaunchKernelEx")
+    launches = sum(e.count for e in events if e.key in launch_calls)
+    text = (
+        f"one step under the profiler: {wall:.1f} ms wall, {launches} kernel launches (each "
+        f"table's last lines: host and device time)\n\n"
+        f"{events.table(sort_by=device_key, row_limit=30, max_name_column_width=60)}\n\n"
+        f"{events.table(sort_by='self_cpu_time_total', row_limit=30, max_name_column_width=60)}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+
+
 def print_table(rows: list[dict[str, Any]], mfu: bool = False) -> None:
-    """One line per row; ``ratio`` is tokens/s against the first row."""
+    """One line per row; ``ratio`` is tokens/s against the first row. With ``mfu``: useful
+    TFLOP/s and MFU (pads excluded), and pMFU counting the padded shapes."""
     base = rows[0]["tokens_per_s"]
-    head = f"{'run':<36} {'params':>8} {'step ms':>9} {'tokens/s':>11} {'ratio':>6}"
+    width = max(36, *(len(r["name"]) for r in rows))
+    head = f"{'run':<{width}} {'params':>8} {'step ms':>9} {'tokens/s':>11} {'ratio':>6}"
     if mfu:
-        head += f" {'TFLOP/s':>8} {'MFU':>6}"
+        head += f" {'TFLOP/s':>8} {'MFU':>6} {'pMFU':>6}"
     print(head)
     for r in rows:
         line = (
-            f"{r['name']:<36} {r['params'] / 1e6:>7.1f}M {r['step_ms']:>9.1f} "
+            f"{r['name']:<{width}} {r['params'] / 1e6:>7.1f}M {r['step_ms']:>9.1f} "
             f"{r['tokens_per_s']:>11,.0f} {r['tokens_per_s'] / base:>6.2f}"
         )
         if mfu:
-            line += f" {r['tflops']:>8.1f} {r['mfu']:>6.1%}"
+            line += f" {r['tflops']:>8.1f} {r['mfu']:>6.1%} {r['padded_mfu']:>6.1%}"
         print(line)
 
 
@@ -248,7 +438,11 @@ def run_cpu(
     for threads in args.threads:
         torch.set_num_threads(threads)
         r = time_steps(
-            work, torch.device("cpu"), compile_model=False, bf16=False, warmup=2, steps=args.steps
+            work,
+            torch.device("cpu"),
+            warmup=2,
+            steps=args.steps,
+            options=StepOptions(bf16=False, pad_vocab=args.pad_vocab),
         )
         rows.append({"name": f"cpu fp32, {threads} thread(s)", **r})
     print(f"{args.config}: {work.description}; torch {torch.__version__}")
@@ -262,6 +456,31 @@ def run_cpu(
             f"{minutes:.0f} min of training steps (validation and final metrics not included)"
         )
     return rows
+
+
+def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
+    return StepOptions(
+        compile_mode=args.compile_mode if compiled else None,
+        dynamic={"auto": None, "true": True, "false": False}[args.dynamic],
+        compile_loss=args.compile_loss,
+        pad_vocab=args.pad_vocab,
+        no_cudnn_sdp=args.no_cudnn_sdp,
+    )
+
+
+def warmup_steps(args: argparse.Namespace, work: Workload) -> int:
+    """Untimed steps: by default every real batch once, as from the second epoch of training on.
+    A shape met for the first time costs far more (the cuDNN attention plans are built on the
+    host, about 0.7 s a new shape on an H200; compiled graphs may recompile)."""
+    if args.warmup is not None:
+        return int(args.warmup)
+    return 5 if work.epoch_tokens is None else max(5, len(work.batches))
+
+
+def finish_rows(rows: list[dict[str, Any]], peak_tflops: float) -> None:
+    for r in rows:
+        r["mfu"] = r["tflops"] / (peak_tflops * r["gpus"])
+        r["padded_mfu"] = r["padded_tflops"] / (peak_tflops * r["gpus"])
 
 
 def run_cuda(work: Workload, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -279,27 +498,32 @@ def run_cuda(work: Workload, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     name = torch.cuda.get_device_name(device)
     for mode in modes:
-        timing = {
-            "compile_model": mode == "compiled",
-            "bf16": True,
-            "warmup": args.warmup,
+        label = mode if mode == "eager" or args.compile_mode == "default" else args.compile_mode
+        timing: dict[str, Any] = {
+            "warmup": warmup_steps(args, work),
             "steps": args.steps,
+            "options": step_options(args, mode == "compiled"),
         }
+        profile = None
+        if args.profile and rank == 0:
+            profile = args.profile.with_name(f"{args.profile.stem}_{mode}{args.profile.suffix}")
         if args.ddp:
             import torch.distributed as dist
 
             if rank == 0:  # the one-GPU baseline, measured alone while the other ranks wait
                 single = time_steps(work, device, **timing)
-                rows.append({"name": f"{name[:12]} x1 {mode}", "gpus": 1, **single})
+                rows.append({"name": f"{name[:12]} x1 {label}", "gpus": 1, **single})
             dist.barrier()
             r = time_steps(work, device, ddp=True, **timing)
-            totals = torch.tensor([r["tokens_per_s"], r["tflops"]], device=device)
+            totals = torch.tensor(
+                [r["tokens_per_s"], r["tflops"], r["padded_tflops"]], device=device
+            )
             dist.all_reduce(totals)
-            r["tokens_per_s"], r["tflops"] = float(totals[0]), float(totals[1])
-            rows.append({"name": f"{name[:12]} x{world} DDP {mode}", "gpus": world, **r})
+            r["tokens_per_s"], r["tflops"], r["padded_tflops"] = (float(x) for x in totals)
+            rows.append({"name": f"{name[:12]} x{world} DDP {label}", "gpus": world, **r})
         else:
-            r = time_steps(work, device, **timing)
-            rows.append({"name": f"{name[:12]} x1 {mode}", "gpus": 1, **r})
+            r = time_steps(work, device, profile=profile, **timing)
+            rows.append({"name": f"{name[:12]} x1 {label}", "gpus": 1, **r})
     if rank == 0:
         cfg = work.cfg
         print(
@@ -308,8 +532,7 @@ def run_cuda(work: Workload, args: argparse.Namespace) -> list[dict[str, Any]]:
             f"{torch.__version__}"
         )
         print(f"MFU against {args.peak_tflops:g} TFLOP/s dense bf16 per GPU")
-        for r in rows:
-            r["mfu"] = r["tflops"] / (args.peak_tflops * r["gpus"])
+        finish_rows(rows, args.peak_tflops)
         print_table(rows, mfu=True)
         if args.ddp:
             for mode in modes:
@@ -329,38 +552,65 @@ def parse_threads(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument(
         "--config", help="default: config/wgsl_generation.toml (cpu), config/gpu.toml (cuda)"
     )
     parser.add_argument("--synthetic", action="store_true", help="random tokens, no data loading")
     parser.add_argument("--batch", type=int, help="pairs per step (default: the config's)")
+    parser.add_argument(
+        "--tokens-per-batch", type=int, default=0, help="real data: batch by WGSL tokens instead"
+    )
+    parser.add_argument("--max-batches", type=int, default=32, help="real batches sampled")
+    parser.add_argument("--pad-tgt", type=int, default=1, help="WGSL lengths to a multiple of N")
+    parser.add_argument("--pad-src", type=int, default=1, help="prompt lengths to a multiple of N")
     parser.add_argument("--src-len", type=int, default=SYNTHETIC_SRC_LEN, help="--synthetic")
     parser.add_argument("--tgt-len", type=int, default=SYNTHETIC_TGT_LEN, help="--synthetic")
     parser.add_argument("--steps", type=int, help="timed steps (default: 6 cpu, 30 cuda)")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (cuda)")
+    parser.add_argument(
+        "--warmup", type=int, help="untimed steps first (cuda; default 5, real: every batch once)"
+    )
     parser.add_argument("--threads", type=parse_threads, default=[1, 2], help="cpu: e.g. 1,2")
     parser.add_argument("--compile", choices=["both", "eager", "compiled"], default="both")
+    parser.add_argument("--compile-mode", choices=COMPILE_MODES, default="default")
+    parser.add_argument("--dynamic", choices=["auto", "true", "false"], default="auto")
+    parser.add_argument(
+        "--compile-loss", action="store_true", help="prototype: compile forward + loss together"
+    )
+    parser.add_argument(
+        "--pad-vocab", type=int, default=1, help="prototype: WGSL head rows to a multiple of N"
+    )
+    parser.add_argument("--no-cudnn-sdp", action="store_true", help="SDPA without cuDNN")
+    parser.add_argument("--profile", type=Path, help="cuda: profiler table of one step (per mode)")
     parser.add_argument("--ddp", action="store_true", help="under torchrun: DDP vs one GPU")
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_DENSE_TFLOPS)
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
-    args = parser.parse_args()
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Fills in the defaults that depend on the device and the config; returns the config."""
     cpu = args.device == "cpu"
     default = "config/wgsl_generation.toml" if cpu else "config/gpu.toml"
     config_path = Path(args.config or ROOT / default)
     shown = config_path.relative_to(ROOT) if config_path.is_relative_to(ROOT) else config_path
     args.config = str(shown)
-    config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    args.config_path = str(config_path)
+    config: dict[str, Any] = tomllib.loads(config_path.read_text(encoding="utf-8"))
     args.batch = args.batch or int(config["training"]["batch_size"])
     args.steps = args.steps or (6 if cpu else 30)
+    return config
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    config = resolve_config(args)
+    cpu = args.device == "cpu"
     if not cpu and not torch.cuda.is_available():
         sys.exit("error: --device cuda but PyTorch sees no CUDA GPU")
-    if args.synthetic:
-        work = synthetic_workload(config, args)
-    else:
-        work = real_workload(config_path, config, args)
+    work = synthetic_workload(config, args) if args.synthetic else real_workload(config, args)
     rows = run_cpu(work, config, args) if cpu else run_cuda(work, args)
     if args.json and int(os.environ.get("RANK", "0")) == 0:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
