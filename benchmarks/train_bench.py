@@ -19,9 +19,11 @@ are 3 x the forward FLOPs (backward costs twice the forward), i.e. the usual 6 x
 with N counted where each token meets it: prompt tokens pass the encoder's weights and the
 cross-attention key/value projections, WGSL tokens the decoder's weights and the output head;
 plus the attention products (QK^T and AV; causal self-attention counted at half). Embedding
-look-ups, norms and the optimizer are not counted. The count is over each pair's real lengths
-(pads excluded): ``TFLOP/s`` and ``MFU`` are useful work. Where batches are padded (``--pad-tgt``,
-``--pad-src``, ``--pad-vocab``), ``pMFU`` counts the padded shapes too, i.e. what the chip did.
+look-ups, norms and the optimizer are not counted, nor is a frozen pretrained prompt encoder
+(``[model] prompt_encoder``): its forward runs in every step and is in the step time. The count
+is over each pair's real lengths (pads excluded): ``TFLOP/s`` and ``MFU`` are useful work.
+Where batches are padded (``--pad-tgt``, ``--pad-src``, ``--pad-vocab``), ``pMFU`` counts the
+padded shapes too, i.e. what the chip did.
 
 Throughput options (CUDA): ``--batch`` or ``--tokens-per-batch`` (pairs grouped by length until
 the padded WGSL tokens reach the budget), ``--pad-tgt``/``--pad-src`` (lengths rounded up to a
@@ -119,6 +121,7 @@ def model_config(config: dict[str, Any], src_vocab: int, tgt_vocab: int) -> Mode
         dropout=m.get("dropout", 0.1),
         max_seq_len=m.get("max_seq_len", 512),
         tie_weights=m.get("tie_weights", True),
+        prompt_encoder=m.get("prompt_encoder", ""),
     )
 
 
@@ -160,9 +163,15 @@ def load_real_data(config_path: Path) -> RealData:
     full = load_config(config_path)
     splits = load_splits(full.dataset, full.training.seed)
     train = splits.train
-    src_tok = build_prompt_tokenizer(
-        [e.natural_language for e in train], full.tokenizer.min_freq, full.tokenizer.lowercase
-    )
+    src_tok: Any
+    if full.model.prompt_encoder:
+        from engine.text_encoder import PretrainedTokenizer
+
+        src_tok = PretrainedTokenizer(full.model.prompt_encoder)
+    else:
+        src_tok = build_prompt_tokenizer(
+            [e.natural_language for e in train], full.tokenizer.min_freq, full.tokenizer.lowercase
+        )
     tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train], full.tokenizer.min_freq)
     max_len = min(full.tokenizer.max_length, int(full.model.max_seq_len))
     pairs, _ = encode_examples(train, src_tok, tgt_tok, max_len)

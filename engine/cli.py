@@ -475,6 +475,11 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--output", type=Path, metavar="FILE", help="write the code here, not stdout")
     p.add_argument("--force", action="store_true", help="let --output overwrite an existing file")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="decode; never answer with the prompt index's nearest training program",
+    )
     p.set_defaults(func=_cmd_generate)
 
 
@@ -490,8 +495,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     try:
         generator = Generator.load(args.model)
         if args.prompt_file is not None:
-            return _generate_batch(generator, args.prompt_file, output, args.beams)
-        result = generator.generate(args.prompt, beams=args.beams)
+            return _generate_batch(
+                generator, args.prompt_file, output, args.beams, not args.no_index
+            )
+        result = generator.generate(args.prompt, beams=args.beams, use_index=not args.no_index)
     except NoTemplateError as exc:
         raise CliError(str(exc)) from None
     except Exception as exc:
@@ -520,7 +527,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _generate_batch(
-    generator: Generator, prompt_file: Path, output: Path | None, beams: int | None
+    generator: Generator,
+    prompt_file: Path,
+    output: Path | None,
+    beams: int | None,
+    use_index: bool = True,
 ) -> int:
     from engine.generate import generate_json_lines, read_prompt_file
 
@@ -531,7 +542,9 @@ def _generate_batch(
         raise CliError(str(exc)) from None
     invalid = 0
     try:
-        for line, valid in generate_json_lines(generator, prompts, beams=beams):
+        for line, valid in generate_json_lines(
+            generator, prompts, beams=beams, use_index=use_index
+        ):
             stream.write(line + "\n")
             stream.flush()
             invalid += not valid
@@ -563,6 +576,11 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--limit", type=int, metavar="N", help="evaluate N prompts spread over the split"
     )
     p.add_argument("--beams", type=int, metavar="N", help="beam width (default: the model's)")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help="decode every prompt; never answer with the prompt index's nearest program",
+    )
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=_cmd_eval)
 
@@ -591,7 +609,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             print(f"\rgenerating {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
     report = evaluate(
-        generator, examples, train, split=args.split, beams=args.beams, on_progress=progress
+        generator,
+        examples,
+        train,
+        split=args.split,
+        beams=args.beams,
+        on_progress=progress,
+        use_index=not args.no_index,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

@@ -148,6 +148,16 @@ class ModelConfig:
     dropout: float = _key(0.1, _in_range(0, 1, high_open=True), "dropout probability, in [0, 1)")
     max_seq_len: int = _key(512, _at_least(2), "longest prompt or shader, in tokens")
     tie_weights: bool = _key(True, doc="share the output projection with the WGSL embedding")
+    prompt_encoder: str = _key(
+        "",
+        _one_of("", "all-MiniLM-L6-v2"),
+        'frozen pretrained English encoder under the encoder layers; "" for none',
+    )
+    prompt_mask_rate: float = _key(
+        0.0,
+        _in_range(0, 1, high_open=True),
+        "share of prompt word pieces masked in training (prompt_encoder only)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -638,7 +648,13 @@ def starter_config(project_dir: Path) -> Config:
             description="Write WGSL shaders from plain-English descriptions.",
         ),
         model=ModelConfig(
-            d_model=256, nhead=4, num_layers=3, dim_feedforward=1024, dropout=0.1, max_seq_len=512
+            d_model=256,
+            nhead=4,
+            num_layers=3,
+            dim_feedforward=1024,
+            dropout=0.1,
+            max_seq_len=512,
+            prompt_encoder="all-MiniLM-L6-v2",
         ),
         training=TrainingConfig(
             num_epochs=30,
@@ -646,6 +662,7 @@ def starter_config(project_dir: Path) -> Config:
             learning_rate=5e-4,
             checkpoint_dir=project_dir / "checkpoints",
         ),
+        tokenizer=TokenizerConfig(number_placeholders=True),
         dataset=DatasetConfig(
             train_path=data / "train",
             test_path=data / "heldout.toml",

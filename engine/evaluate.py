@@ -126,12 +126,15 @@ class EvalReport:
     model: SystemScores
     baseline: SystemScores
     adapter: str
+    from_index: int = 0
+    """How many of the model's answers were its prompt index's nearest program."""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "split": self.split,
             "prompts": self.prompts,
             "adapter": self.adapter,
+            "from_index": self.from_index,
             "model": self.model.to_dict(),
             "baseline": self.baseline.to_dict(),
         }
@@ -184,20 +187,26 @@ def evaluate(
     validate: Callable[[str], ValidationResult] | None = None,
     runner: KernelRunner | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    use_index: bool = True,
 ) -> EvalReport:
-    """Score ``generator`` and the retrieval baseline (built from ``train``) on ``examples``."""
+    """Score ``generator`` and the retrieval baseline (built from ``train``) on ``examples``.
+
+    ``use_index=False`` scores the decoder alone (no answers from the model's prompt index)."""
     if validate is None:
         from engine.validator import validate_source
 
         validate = validate_source
     runner = runner or KernelRunner()
     outputs: list[str] = []
+    from_index = 0
     start = time.perf_counter()
     from engine.templates import NoTemplateError
 
     for i, example in enumerate(examples):
         try:
-            outputs.append(generator.generate(example.natural_language, beams=beams).code)
+            result = generator.generate(example.natural_language, beams=beams, use_index=use_index)
+            outputs.append(result.code)
+            from_index += result.similarity is not None
         except NoTemplateError:
             outputs.append("")
         if on_progress is not None:
@@ -212,7 +221,7 @@ def evaluate(
         "retrieval", examples, retrieved, baseline_seconds, validate, runner
     )
     runner_name = runner.adapter_name or "not used"
-    return EvalReport(split, len(examples), model_scores, baseline_scores, runner_name)
+    return EvalReport(split, len(examples), model_scores, baseline_scores, runner_name, from_index)
 
 
 def format_report(report: EvalReport) -> str:
@@ -237,6 +246,11 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"{label:<{width}}  {mv:>8.3f}  {bv:>9.3f}  {mv - bv:>+7.3f}")
     per_prompt_ms = 1000 * m.seconds / max(m.count, 1)
     lines.append(f"{'time per prompt (ms)':<{width}}  {per_prompt_ms:>8.1f}")
+    if report.from_index:
+        lines.append(
+            f"{report.from_index} of the model's {m.count} answers are its prompt index's "
+            "nearest training program (--no-index: the decoder alone)"
+        )
     return "\n".join(lines)
 
 

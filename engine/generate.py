@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import torch
 
     from engine.model import DecoderBlock, DecoderCache, LoadedModel, Seq2SeqTransformer
+    from engine.retrieval import Match, PromptIndex
     from engine.validator import Diagnostic, ValidationResult
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ class GenerationResult:
     """The chosen code. ``valid`` is naga's verdict on ``code`` as returned (after fitting);
     ``diagnostics`` are naga's when invalid. ``source`` is ``"model"`` or ``"template"``.
     ``rank`` is the chosen candidate's place in score order and ``candidates`` how many were
-    decoded (1 for greedy and templates)."""
+    decoded (1 for greedy and templates). ``similarity`` is set when the code is the program of
+    the nearest training prompt from the model's prompt index (:mod:`engine.retrieval`): how
+    similar that prompt is to this one."""
 
     code: str
     valid: bool
@@ -105,6 +108,7 @@ class GenerationResult:
     source: str
     rank: int = 0
     candidates: int = 1
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ class _Decoder:
     loaded: LoadedModel
     settings: GenerationSettings
     drafts: DraftIndex | None = None
+    index: PromptIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -263,6 +268,17 @@ class _Decoder:
             prompt = delexicalise_prompt(prompt).prompt
         ids = tok.encode(prompt)[: self.model.cfg.max_seq_len]
         return ids or [tok.unk_id]
+
+    def nearest(self, prompt: str) -> Match | None:
+        """The prompt index's nearest training program for ``prompt`` (None without an index)."""
+        if self.index is None:
+            return None
+        from engine.retrieval import sentence_embeddings
+
+        seen = delexicalise_prompt(prompt).prompt if self.index.placeholders else prompt
+        with self.lock:
+            embedding = sentence_embeddings(self.model, self.loaded.prompt_tokenizer, [seen])[0]
+        return self.index.nearest(embedding, prompt)
 
     def code(self, ids: Sequence[int], prompt: str) -> str:
         """The WGSL text of decoded ``ids``, with the prompt's numbers written back in."""
@@ -496,8 +512,16 @@ class Generator:
 
         if torch.get_num_threads() > _TORCH_THREADS:
             torch.set_num_threads(_TORCH_THREADS)
+        from engine.retrieval import PromptIndex, PromptIndexError
+
         loaded = load_model(path)
         loaded.model.eval()
+        prompt_index = None
+        if loaded.model.pretrained is not None:
+            try:
+                prompt_index = PromptIndex.load(path)
+            except PromptIndexError as exc:
+                raise ModelLoadError(str(exc)) from None
         settings = GenerationSettings.from_model_dir(path)
         log.info("loaded model %s (%d parameters)", path, loaded.model.num_parameters())
         tok = loaded.wgsl_tokenizer
@@ -506,7 +530,7 @@ class Generator:
         else:
             sources = list(drafts)
         index = DraftIndex([[*tok.encode(c), tok.eos_id] for c in sources]) if sources else None
-        return cls(_Decoder(loaded, settings, index), path, validate)
+        return cls(_Decoder(loaded, settings, index, prompt_index), path, validate)
 
     @property
     def is_template(self) -> bool:
@@ -554,6 +578,7 @@ class Generator:
         validated: bool = True,
         greedy_first: bool = True,
         forks: bool = True,
+        use_index: bool = True,
     ) -> GenerationResult:
         """WGSL for ``prompt``: the best-scoring candidate naga accepts.
 
@@ -568,6 +593,9 @@ class Generator:
         ``context`` is the file the code will be inserted into; candidates are renamed and
         renumbered to fit it before naga sees them. ``validated=False`` skips naga and returns
         the top candidate marked ``valid=False`` (for measuring decoding alone).
+        Before decoding, a model with a prompt index (:mod:`engine.retrieval`) offers the program
+        of the nearest training prompt when it is at least the index's threshold similar and
+        naga accepts it; ``use_index=False`` decodes only.
         Raises :class:`GenerationCancelled` when ``should_stop`` returns True.
         """
         width = beams if beams is not None else self.settings.beam_size
@@ -584,6 +612,14 @@ class Generator:
             code = self._decoder.code(ids, prompt)
             return code if context is None else fit_to_context(code, context).code
 
+        if self._decoder is not None and use_index and validated:
+            index = self._decoder.index
+            match = self._decoder.nearest(prompt)
+            if index is not None and match is not None and match.similarity >= index.threshold:
+                code = match.code if context is None else fit_to_context(match.code, context).code
+                verdict = self._validate(code)
+                if verdict.valid:
+                    return GenerationResult(code, True, (), source, similarity=match.similarity)
         limit = max_new_tokens if max_new_tokens is not None else self.settings.max_new_tokens
         first_width = 1 if greedy_first else width
         places: list[Fork] = []
@@ -670,7 +706,11 @@ def read_prompt_file(path: Path) -> list[str]:
 
 
 def generate_json_lines(
-    generator: Generator, prompts: Sequence[str], *, beams: int | None = None
+    generator: Generator,
+    prompts: Sequence[str],
+    *,
+    beams: int | None = None,
+    use_index: bool = True,
 ) -> Iterator[tuple[str, bool]]:
     """For each prompt, a JSON line ``{"prompt", "code", "valid"}`` and its validity.
 
@@ -681,7 +721,7 @@ def generate_json_lines(
     for prompt in prompts:
         record: dict[str, object]
         try:
-            result = generator.generate(prompt, beams=beams)
+            result = generator.generate(prompt, beams=beams, use_index=use_index)
             record = {"prompt": prompt, "code": result.code, "valid": result.valid}
         except NoTemplateError as exc:
             record = {"prompt": prompt, "code": "", "valid": False, "error": str(exc)}

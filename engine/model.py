@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from engine.tokenizer import Tokenizer
+    from engine.text_encoder import BertEncoder
+    from engine.tokenizer import PromptTokenizer, Tokenizer
 
 WEIGHTS_FILE = "model.safetensors"
 PROMPT_TOKENIZER_FILE = "tokenizer_prompt.json"
@@ -40,6 +41,7 @@ WGSL_TOKENIZER_FILE = "tokenizer_wgsl.json"
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.json"
 _METADATA_KEY = "model_config"
+PRETRAINED_PREFIX = "pretrained."
 
 
 @dataclass
@@ -57,6 +59,12 @@ class ModelConfig:
     dropout: float = 0.1
     max_seq_len: int = 512
     tie_weights: bool = True
+    prompt_encoder: str = ""
+    """A pretrained prompt encoder (:mod:`engine.text_encoder`), frozen under the trained
+    encoder layers; "" trains the prompt embedding from nothing."""
+    prompt_mask_rate: float = 0.0
+    """In training only, the share of prompt word pieces the pretrained encoder sees as its
+    mask token, so that the decoder learns to read the whole sentence, not a few words."""
 
     def __post_init__(self) -> None:
         if self.d_model % self.nhead != 0:
@@ -273,9 +281,16 @@ class Seq2SeqTransformer(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
-        self.src_embed = nn.Embedding(cfg.src_vocab_size, d)
+        self.pretrained: BertEncoder | None = None
+        if cfg.prompt_encoder:
+            from engine.text_encoder import encoder_width
+
+            self.src_proj = nn.Linear(encoder_width(cfg.prompt_encoder), d)
+        else:
+            self.src_embed = nn.Embedding(cfg.src_vocab_size, d)
         self.tgt_embed = nn.Embedding(cfg.tgt_vocab_size, d)
-        self.src_pos = nn.Embedding(cfg.max_seq_len, d)
+        if not cfg.prompt_encoder:  # registration order fixes the initialisation order
+            self.src_pos = nn.Embedding(cfg.max_seq_len, d)
         self.tgt_pos = nn.Embedding(cfg.max_seq_len, d)
         self.drop = nn.Dropout(cfg.dropout)
         self.encoder = nn.ModuleList(EncoderBlock(cfg) for _ in range(cfg.num_layers))
@@ -287,6 +302,13 @@ class Seq2SeqTransformer(nn.Module):
         if cfg.tie_weights:
             self.head.weight = self.tgt_embed.weight
         self.embed_scale = math.sqrt(d) if cfg.tie_weights else 1.0
+        if cfg.prompt_encoder:
+            from engine.text_encoder import load_bert_encoder, special_ids
+
+            # after the initialisation above, which would overwrite its weights; frozen, and
+            # never part of this model's own safetensors file
+            self.pretrained = load_bert_encoder(cfg.prompt_encoder)
+            self._special_ids = special_ids(cfg.prompt_encoder)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -302,7 +324,8 @@ class Seq2SeqTransformer(nn.Module):
         return [b for b in self.decoder if isinstance(b, DecoderBlock)]
 
     def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+        """Parameters that training changes (a frozen pretrained prompt encoder is not counted)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def _check_length(self, n: int, what: str) -> None:
         if n > self.cfg.max_seq_len:
@@ -317,11 +340,25 @@ class Seq2SeqTransformer(nn.Module):
         s = src_ids.shape[1]
         self._check_length(s, "prompt")
         mask = (src_ids != self.cfg.src_pad_id)[:, None, None, :] if padded else None
-        pos = torch.arange(s, device=src_ids.device)
-        x = self.drop(self.src_embed(src_ids) + self.src_pos(pos))
+        if self.pretrained is not None:
+            if self.training and self.cfg.prompt_mask_rate > 0:
+                src_ids = self._mask_prompt(src_ids)
+            with torch.no_grad():
+                states = self.pretrained(src_ids, mask)
+            x = self.drop(self.src_proj(states))
+        else:
+            pos = torch.arange(s, device=src_ids.device)
+            x = self.drop(self.src_embed(src_ids) + self.src_pos(pos))
         for block in self.encoder:
             x = block(x, mask)
         return Memory(self.enc_ln(x), mask)
+
+    def _mask_prompt(self, src_ids: Tensor) -> Tensor:
+        """Replace a random ``prompt_mask_rate`` share of word pieces by the mask token."""
+        specials = self._special_ids
+        hit = torch.rand(src_ids.shape, device=src_ids.device) < self.cfg.prompt_mask_rate
+        hit &= ~torch.isin(src_ids, torch.tensor(specials.keep, device=src_ids.device))
+        return torch.where(hit, torch.full_like(src_ids, specials.mask), src_ids)
 
     def _embed_tgt(self, ids: Tensor, start: int) -> Tensor:
         pos = torch.arange(start, start + ids.shape[1], device=ids.device)
@@ -410,7 +447,7 @@ class ModelLoadError(Exception):
 @dataclass
 class LoadedModel:
     model: Seq2SeqTransformer
-    prompt_tokenizer: Tokenizer
+    prompt_tokenizer: PromptTokenizer
     wgsl_tokenizer: Tokenizer
     config: ModelConfig
     metrics: dict[str, Any]
@@ -432,11 +469,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _is_pretrained(name: str) -> bool:
+    return name.startswith(PRETRAINED_PREFIX) or f".{PRETRAINED_PREFIX}" in name
+
+
 def state_dict_for_saving(model: nn.Module) -> dict[str, Tensor]:
-    """Weights as contiguous CPU tensors, tied ones once (safetensors refuses shared storage)."""
+    """Weights as contiguous CPU tensors, tied ones once (safetensors refuses shared storage).
+
+    A frozen pretrained prompt encoder is left out: it is loaded from its own package."""
     seen: set[int] = set()
     out: dict[str, Tensor] = {}
     for name, tensor in model.state_dict().items():
+        if _is_pretrained(name):
+            continue
         key = tensor.data_ptr()
         if key in seen:
             continue
@@ -459,6 +504,8 @@ def load_weights(path: Path, device: str | torch.device = "cpu") -> Seq2SeqTrans
     from safetensors import safe_open
     from safetensors.torch import load_file
 
+    from engine.text_encoder import PromptEncoderError
+
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such weights file; train a model first")
     try:
@@ -476,11 +523,15 @@ def load_weights(path: Path, device: str | torch.device = "cpu") -> Seq2SeqTrans
         cfg = ModelConfig.from_json(metadata[_METADATA_KEY])
         model = Seq2SeqTransformer(cfg)
         missing, unexpected = model.load_state_dict(tensors, strict=False)
+    except PromptEncoderError as exc:
+        raise ModelLoadError(f"{path}: {exc}") from None
     except (ValueError, TypeError, RuntimeError, json.JSONDecodeError) as exc:
         raise ModelLoadError(
             f"{path}: weights do not match their config ({exc}); retrain"
         ) from None
-    missing = [m for m in missing if not (cfg.tie_weights and m == "head.weight")]
+    missing = [
+        m for m in missing if not (cfg.tie_weights and m == "head.weight") and not _is_pretrained(m)
+    ]
     if missing or unexpected:
         raise ModelLoadError(
             f"{path}: weights do not match the model (missing {missing[:3]}, "
@@ -492,7 +543,7 @@ def load_weights(path: Path, device: str | torch.device = "cpu") -> Seq2SeqTrans
 def save_model(
     directory: Path,
     model: Seq2SeqTransformer,
-    prompt_tokenizer: Tokenizer,
+    prompt_tokenizer: PromptTokenizer,
     wgsl_tokenizer: Tokenizer,
     config_text: str | None = None,
     metrics: Mapping[str, Any] | None = None,
@@ -516,24 +567,22 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu") -> Loa
     Raises :class:`ModelLoadError` for a missing directory, missing files, corrupt or pickled
     weights, or tokenizers that do not match the weights.
     """
-    from engine.tokenizer import Tokenizer
+    from engine.tokenizer import Tokenizer, load_prompt_tokenizer
 
     path = Path(directory)
     if not path.is_dir():
         raise ModelLoadError(f"{path}: no such model directory; train one with `train --config`")
     model = load_weights(path / WEIGHTS_FILE, device)
-    tokenizers = []
     for name in (PROMPT_TOKENIZER_FILE, WGSL_TOKENIZER_FILE):
-        tok_path = path / name
-        if not tok_path.is_file():
+        if not (path / name).is_file():
             raise ModelLoadError(
-                f"{tok_path}: missing tokenizer; the model directory is incomplete"
+                f"{path / name}: missing tokenizer; the model directory is incomplete"
             )
-        try:
-            tokenizers.append(Tokenizer.load(tok_path))
-        except Exception as exc:
-            raise ModelLoadError(f"{tok_path}: unreadable tokenizer ({exc})") from None
-    src_tok, tgt_tok = tokenizers
+    try:
+        src_tok = load_prompt_tokenizer(path / PROMPT_TOKENIZER_FILE)
+        tgt_tok = Tokenizer.load(path / WGSL_TOKENIZER_FILE)
+    except Exception as exc:
+        raise ModelLoadError(f"{path}: unreadable tokenizer ({exc})") from None
     cfg = model.cfg
     if src_tok.vocab_size != cfg.src_vocab_size or tgt_tok.vocab_size != cfg.tgt_vocab_size:
         raise ModelLoadError(

@@ -27,6 +27,10 @@ Both sides
     ``##``-prefixed continuation pieces, down to single characters and, for non-ASCII text, UTF-8
     bytes. So no identifier or word ever becomes ``<unk>``; ``<unk>`` is only produced for ids
     outside the vocabulary.
+
+A model whose prompts are read by a pretrained encoder uses that encoder's own tokenizer
+(:class:`engine.text_encoder.PretrainedTokenizer`) on the prompt side instead;
+:class:`PromptTokenizer` is what both kinds offer and :func:`load_prompt_tokenizer` reads either.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 import regex
 
@@ -621,6 +625,41 @@ class Tokenizer:
 
 class TokenizerError(Exception):
     """A tokenizer file could not be loaded; the message names the file."""
+
+
+class PromptTokenizer(Protocol):
+    """What training and generation need from the prompt side's tokenizer."""
+
+    @property
+    def vocab_size(self) -> int: ...
+    @property
+    def pad_id(self) -> int: ...
+    @property
+    def unk_id(self) -> int: ...
+    def encode(self, text: str) -> list[int]: ...
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+
+
+def load_prompt_tokenizer(path: str | os.PathLike[str]) -> PromptTokenizer:
+    """A prompt tokenizer file: this module's own vocabulary, or a pretrained encoder's name."""
+    from engine.text_encoder import (
+        PretrainedTokenizer,
+        PromptEncoderError,
+        pretrained_tokenizer_name,
+    )
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return Tokenizer.load(p)  # which names the problem
+    name = pretrained_tokenizer_name(data)
+    if name is None:
+        return Tokenizer.load(p)
+    try:
+        return PretrainedTokenizer(name)
+    except PromptEncoderError as exc:
+        raise TokenizerError(f"{p}: {exc}") from None
 
 
 def _byte_value(piece: str) -> int | None:

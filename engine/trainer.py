@@ -57,7 +57,7 @@ from engine.numbers import delexicalise_code, delexicalise_prompt, relexicalise_
 if TYPE_CHECKING:
     from engine.config import Config
     from engine.dataset import Example
-    from engine.tokenizer import Tokenizer
+    from engine.tokenizer import PromptTokenizer, Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class EncodedPair:
 
 
 def encode_examples(
-    examples: Sequence[Example], src_tok: Tokenizer, tgt_tok: Tokenizer, max_len: int
+    examples: Sequence[Example], src_tok: PromptTokenizer, tgt_tok: Tokenizer, max_len: int
 ) -> tuple[list[EncodedPair], int]:
     """Token ids for each pair; returns (pairs, how many had to be truncated to ``max_len``)."""
     pairs: list[EncodedPair] = []
@@ -395,7 +395,7 @@ def _existing_dir(final: Path) -> Path:
 def write_checkpoint_dir(
     final: Path,
     model: Seq2SeqTransformer,
-    src_tok: Tokenizer,
+    src_tok: PromptTokenizer,
     tgt_tok: Tokenizer,
     config_text: str,
     state: dict[str, Any] | None = None,
@@ -810,9 +810,15 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     train_in, val_in, heldout_in = (
         model_examples(examples, placeholders) for examples in (train_ex, val_ex, heldout_ex)
     )
-    from engine.tokenizer import Tokenizer, build_prompt_tokenizer, build_wgsl_tokenizer
+    from engine.tokenizer import (
+        Tokenizer,
+        build_prompt_tokenizer,
+        build_wgsl_tokenizer,
+        load_prompt_tokenizer,
+    )
 
     resume_state: dict[str, Any] | None = None
+    src_tok: PromptTokenizer
     if options.resume:
         resume_from = _existing_dir(last_dir)
         if not (resume_from / STATE_FILE).is_file():
@@ -822,14 +828,25 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             if options.epochs is None:  # the interrupted run's length keeps its schedule exact
                 num_epochs = int(resume_state.get("num_epochs", num_epochs))
             model = load_weights(resume_from / WEIGHTS_FILE)
-            src_tok = Tokenizer.load(resume_from / "tokenizer_prompt.json")
+            src_tok = load_prompt_tokenizer(resume_from / "tokenizer_prompt.json")
             tgt_tok = Tokenizer.load(resume_from / "tokenizer_wgsl.json")
         except ModelLoadError as exc:
             raise TrainError(str(exc)) from None
     else:
-        src_tok = build_prompt_tokenizer(
-            [e.natural_language for e in train_in], cfg.tokenizer.min_freq, cfg.tokenizer.lowercase
-        )
+        encoder_name = str(getattr(mcfg, "prompt_encoder", "") or "")
+        if encoder_name:
+            from engine.text_encoder import PretrainedTokenizer, PromptEncoderError
+
+            try:
+                src_tok = PretrainedTokenizer(encoder_name)
+            except PromptEncoderError as exc:
+                raise TrainError(f"{options.config_path}: [model] prompt_encoder: {exc}") from None
+        else:
+            src_tok = build_prompt_tokenizer(
+                [e.natural_language for e in train_in],
+                cfg.tokenizer.min_freq,
+                cfg.tokenizer.lowercase,
+            )
         tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train_in], cfg.tokenizer.min_freq)
         torch.manual_seed(seed)
         model_cfg = ModelConfig(
@@ -844,6 +861,8 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             dropout=mcfg.dropout,
             max_seq_len=mcfg.max_seq_len,
             tie_weights=getattr(mcfg, "tie_weights", True),
+            prompt_encoder=encoder_name,
+            prompt_mask_rate=float(getattr(mcfg, "prompt_mask_rate", 0.0)),
         )
         try:
             model = Seq2SeqTransformer(model_cfg)
@@ -1139,6 +1158,15 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                     METRICS_FILE,
                 )
             atomic_write_bytes(best_dir / CONFIG_FILE, config_text.encode())
+            if best.pretrained is not None:
+                from engine.retrieval import PromptIndex
+
+                PromptIndex.build(
+                    best,
+                    src_tok,
+                    [(e.natural_language, e.wgsl_code) for e in train_ex],
+                    placeholders,
+                ).save(best_dir)
             report.end(best_dir, metrics)
     except KeyboardInterrupt:
         report.interrupted(last_dir)
@@ -1159,7 +1187,7 @@ def _all_reduce_mean(total: float, count: int, rt: Runtime) -> float:
 def _final_metrics(
     model: Seq2SeqTransformer,
     splits: Sequence[tuple[str, list[EncodedPair], Sequence[Example]]],
-    src_tok: Tokenizer,
+    src_tok: PromptTokenizer,
     tgt_tok: Tokenizer,
     rt: Runtime,
     batch_size: int,

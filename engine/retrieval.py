@@ -1,0 +1,267 @@
+"""A model's memory of its training pairs: sentence embeddings of the training prompts and their
+programs, for prompts the decoder alone gets wrong.
+
+A model with a pretrained prompt encoder (``[model] prompt_encoder``) reads English well enough
+to tell that "times all the values by 0.6" means what a training prompt "multiply each element
+by 2.5" meant, but the decoder trained on a few thousand pairs often does not follow: on wording
+unlike the training prompts it writes the wrong operation far more often than a lookup of the
+nearest training prompt, compared by the encoder's sentence embedding, picks the wrong program.
+So a model folder may hold a *prompt index*, written when training ends:
+
+- ``prompt_index.safetensors``: one row per training prompt, its sentence embedding (the mean of
+  the encoder's token states, unit length; float16) and the number of its program;
+- ``prompt_index.json``: the programs, with the prompt's numbers as placeholders
+  (:mod:`engine.numbers`), and the similarity above which generation offers the nearest
+  prompt's program first.
+
+:meth:`PromptIndex.nearest` returns that program with the new prompt's numbers written in; the
+generator validates it with naga like any candidate and falls back to decoding when it is not
+valid, when the prompt is not similar enough to any training prompt, or when the folder has no
+index. Nothing here is trained: the index only stores what the training pairs and the frozen
+encoder already say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from engine.numbers import delexicalise_code, delexicalise_prompt, relexicalise_code
+
+if TYPE_CHECKING:
+    from engine.model import Seq2SeqTransformer
+    from engine.tokenizer import PromptTokenizer
+
+INDEX_WEIGHTS = "prompt_index.safetensors"
+INDEX_PROGRAMS = "prompt_index.json"
+DEFAULT_THRESHOLD = 0.4
+"""Cosine similarity above which the nearest training prompt's program is tried first."""
+VOTERS = 10
+"""Nearest training prompts that vote for a program, each with weight similarity**SHARPNESS."""
+SHARPNESS = 10.0
+_FORMAT = "tiny-agent-trainer-prompt-index"
+_BATCH = 128
+
+
+class PromptIndexError(Exception):
+    """An index file that cannot be used; the message names it and says what to do."""
+
+
+@torch.no_grad()
+def sentence_embeddings(
+    model: Seq2SeqTransformer, tokenizer: PromptTokenizer, prompts: Sequence[str]
+) -> Tensor:
+    """(N, width) unit-length mean-pooled token states of the model's pretrained encoder."""
+    encoder = model.pretrained
+    if encoder is None:
+        raise ValueError("sentence embeddings need a model with a pretrained prompt encoder")
+    device = next(encoder.parameters()).device
+    rows: list[Tensor] = []
+    for start in range(0, len(prompts), _BATCH):
+        chunk = prompts[start : start + _BATCH]
+        ids = [tokenizer.encode(p)[: encoder.shape.max_positions] for p in chunk]
+        width = max(len(i) for i in ids)
+        batch = torch.tensor(
+            [i + [tokenizer.pad_id] * (width - len(i)) for i in ids], device=device
+        )
+        keep = batch != tokenizer.pad_id
+        states = encoder(batch, keep[:, None, None, :]).float()
+        weights = keep.to(states.dtype)[..., None]
+        pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        rows.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
+    return torch.cat(rows) if rows else torch.zeros(0, encoder.shape.hidden)
+
+
+@dataclass
+class Match:
+    """The nearest training prompt's program for a prompt, with that prompt's numbers in it."""
+
+    code: str
+    similarity: float
+
+
+class PromptIndex:
+    def __init__(
+        self,
+        embeddings: Tensor,
+        program_of: Tensor,
+        programs: list[str],
+        placeholders: bool,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.embeddings = embeddings.float()
+        self.program_of = program_of.long()
+        self.programs = programs
+        self.placeholders = placeholders
+        self.threshold = threshold
+
+    def __len__(self) -> int:
+        return int(self.embeddings.shape[0])
+
+    @classmethod
+    def build(
+        cls,
+        model: Seq2SeqTransformer,
+        tokenizer: PromptTokenizer,
+        pairs: Sequence[tuple[str, str]],
+        placeholders: bool,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> PromptIndex:
+        """The index of ``pairs`` (prompt, WGSL), numbers as placeholders when ``placeholders``."""
+        prompts: list[str] = []
+        program_ids: dict[str, int] = {}
+        program_of: list[int] = []
+        for prompt, code in pairs:
+            if placeholders:
+                numbers = delexicalise_prompt(prompt)
+                prompt, code = numbers.prompt, delexicalise_code(code, numbers)
+            prompts.append(prompt)
+            program_of.append(program_ids.setdefault(code, len(program_ids)))
+        embeddings = sentence_embeddings(model, tokenizer, prompts)
+        return cls(embeddings, torch.tensor(program_of), list(program_ids), placeholders, threshold)
+
+    def save(self, directory: Path) -> None:
+        from safetensors.torch import save
+
+        from engine.model import atomic_write_bytes
+
+        tensors = {
+            "embeddings": self.embeddings.half().contiguous(),
+            "program_of": self.program_of.int().contiguous(),
+        }
+        atomic_write_bytes(directory / INDEX_WEIGHTS, save(tensors))
+        doc = {
+            "format": _FORMAT,
+            "version": 1,
+            "number_placeholders": self.placeholders,
+            "threshold": self.threshold,
+            "programs": self.programs,
+        }
+        atomic_write_bytes(directory / INDEX_PROGRAMS, json.dumps(doc, indent=0).encode())
+
+    @classmethod
+    def load(cls, directory: Path) -> PromptIndex | None:
+        """The folder's index; None when it has none. Raises :class:`PromptIndexError`."""
+        weights, programs_path = directory / INDEX_WEIGHTS, directory / INDEX_PROGRAMS
+        if not weights.is_file() and not programs_path.is_file():
+            return None
+        from safetensors.torch import load_file
+
+        try:
+            tensors = load_file(str(weights))
+            doc = json.loads(programs_path.read_text(encoding="utf-8"))
+            programs = doc["programs"]
+            embeddings, program_of = tensors["embeddings"], tensors["program_of"]
+            ok = (
+                doc.get("format") == _FORMAT
+                and isinstance(programs, list)
+                and all(isinstance(p, str) for p in programs)
+                and embeddings.dim() == 2
+                and program_of.shape == (embeddings.shape[0],)
+                and (len(program_of) == 0 or int(program_of.min()) >= 0)
+                and (len(program_of) == 0 or int(program_of.max()) < len(programs))
+            )
+            threshold = float(doc.get("threshold", DEFAULT_THRESHOLD))
+            placeholders = doc.get("number_placeholders") is True
+        except Exception as exc:
+            raise PromptIndexError(
+                f"{directory}: unreadable prompt index ({exc}); delete {INDEX_WEIGHTS} and "
+                f"{INDEX_PROGRAMS}, or rebuild them with `python -m engine.retrieval {directory}`"
+            ) from None
+        if not ok:
+            raise PromptIndexError(
+                f"{directory}: {INDEX_PROGRAMS} and {INDEX_WEIGHTS} do not match; rebuild them "
+                f"with `python -m engine.retrieval {directory}`"
+            )
+        return cls(embeddings, program_of, programs, placeholders, threshold)
+
+    def nearest(self, embedding: Tensor, prompt: str) -> Match | None:
+        """The program the nearest training prompts agree on, numbers filled in from ``prompt``.
+
+        The :data:`VOTERS` most similar prompts vote for their programs, each with weight
+        similarity ** :data:`SHARPNESS`: the nearest prompt decides unless several almost as
+        near ones say otherwise. ``similarity`` is that of the winner's nearest prompt."""
+        if len(self) == 0:
+            return None
+        sims = self.embeddings @ embedding.float()
+        top = sims.topk(min(VOTERS, len(self)))
+        votes: dict[int, float] = {}
+        nearest: dict[int, float] = {}
+        for sim, row in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+            program = int(self.program_of[row])
+            votes[program] = votes.get(program, 0.0) + max(sim, 0.0) ** SHARPNESS
+            nearest.setdefault(program, sim)
+        winner = max(votes, key=lambda p: (votes[p], nearest[p]))
+        code = self.programs[winner]
+        if self.placeholders:
+            code = relexicalise_code(code, delexicalise_prompt(prompt))
+        return Match(code, nearest[winner])
+
+
+def build_for_model(
+    directory: Path, config_path: Path, threshold: float = DEFAULT_THRESHOLD
+) -> PromptIndex:
+    """Build and save the prompt index of the model in ``directory`` from the training split of
+    ``config_path``'s dataset (the pairs the model was trained on)."""
+    from engine.config import load_config
+    from engine.dataset import load_splits
+    from engine.model import load_model
+
+    loaded = load_model(directory)
+    if loaded.model.pretrained is None:
+        raise PromptIndexError(
+            f"{directory}: the model has no pretrained prompt encoder ([model] prompt_encoder), "
+            "so it has no sentence embeddings to index"
+        )
+    config = load_config(config_path)
+    splits = load_splits(config.dataset, config.training.seed)
+    placeholders = bool(config.tokenizer.number_placeholders)
+    pairs = [(e.natural_language, e.wgsl_code) for e in splits.train]
+    index = PromptIndex.build(loaded.model, loaded.prompt_tokenizer, pairs, placeholders, threshold)
+    index.save(directory)
+    return index
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m engine.retrieval MODEL_DIR [--config FILE] [--threshold T]``."""
+    import argparse
+    import sys
+
+    from engine.config import ConfigError
+    from engine.dataset import DatasetError
+    from engine.model import ModelLoadError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.retrieval",
+        description="Write a model folder's prompt index from its training pairs.",
+    )
+    parser.add_argument("model", type=Path, help="the model folder")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "config" / "wgsl_generation.toml",
+        help="the training config whose training split the model learnt (default: the default)",
+    )
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    args = parser.parse_args(argv)
+    try:
+        index = build_for_model(args.model, args.config, args.threshold)
+    except (PromptIndexError, ModelLoadError, ConfigError, DatasetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.model / INDEX_WEIGHTS} and {args.model / INDEX_PROGRAMS}: "
+        f"{len(index)} prompts, {len(index.programs)} programs",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

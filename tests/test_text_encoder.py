@@ -1,0 +1,200 @@
+"""The pretrained prompt encoder: our plain-PyTorch MiniLM gives the sentence-transformers
+embeddings; a model built on it trains, saves without the frozen weights and loads back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import tiny_project
+import torch
+
+from engine.generate import Generator
+from engine.model import (
+    WEIGHTS_FILE,
+    ModelConfig,
+    ModelLoadError,
+    Seq2SeqTransformer,
+    load_model,
+    load_weights,
+    save_weights,
+)
+from engine.retrieval import INDEX_PROGRAMS, INDEX_WEIGHTS, PromptIndex
+from engine.text_encoder import (
+    ENCODER_DIR_ENV,
+    MINILM,
+    PretrainedTokenizer,
+    PromptEncoderError,
+    _load_state,
+    load_bert_encoder,
+)
+from engine.tokenizer import load_prompt_tokenizer
+from engine.trainer import TrainOptions, train
+
+SENTENCES = [
+    "multiply every element by 2.5 in place",
+    "Make the colours 1.5 times as vivid, please!",
+    "héllo wörld — grayscale ∑",
+]
+
+
+def mean_pooled(states: torch.Tensor, ids: torch.Tensor, pad: int) -> torch.Tensor:
+    keep = (ids != pad).float()[..., None]
+    return torch.nn.functional.normalize((states * keep).sum(1) / keep.sum(1), dim=-1)
+
+
+def test_our_encoder_gives_the_sentence_transformers_embeddings() -> None:
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    from engine.text_encoder import encoder_dir
+
+    tok = PretrainedTokenizer(MINILM)
+    rows = [tok.encode(s) for s in SENTENCES]
+    width = max(map(len, rows))
+    ids = torch.tensor([r + [tok.pad_id] * (width - len(r)) for r in rows])
+    with torch.no_grad():
+        states = load_bert_encoder(MINILM)(ids, (ids != tok.pad_id)[:, None, None, :])
+    ours = mean_pooled(states, ids, tok.pad_id)
+    reference = sentence_transformers.SentenceTransformer(str(encoder_dir(MINILM)), device="cpu")
+    theirs = torch.tensor(reference.encode(SENTENCES, normalize_embeddings=True))
+    assert torch.allclose(ours, theirs, atol=1e-5)
+    # and the embedding knows English: "times" is closer to "multiply" than to "subtract"
+    probe = ["times all the values by three", "multiply each element by 3", "subtract 3 from x"]
+    prow = [tok.encode(s) for s in probe]
+    w = max(map(len, prow))
+    pids = torch.tensor([r + [tok.pad_id] * (w - len(r)) for r in prow])
+    with torch.no_grad():
+        e = mean_pooled(load_bert_encoder(MINILM)(pids, (pids != 0)[:, None, None, :]), pids, 0)
+    assert float(e[0] @ e[1]) > float(e[0] @ e[2]) + 0.1
+
+
+def test_tokenizer_lower_cases_marks_the_ends_and_saves_by_name(tmp_path: Path) -> None:
+    tok = PretrainedTokenizer(MINILM)
+    assert tok.tokenize("Scale by NUM0") == ["[CLS]", "scale", "by", "nu", "##m", "##0", "[SEP]"]
+    assert tok.vocab_size == 30522 and tok.pad_id == 0
+    path = tmp_path / "tokenizer_prompt.json"
+    tok.save(path)
+    assert path.stat().st_size < 200  # a name, not a vocabulary
+    again = load_prompt_tokenizer(path)
+    assert again.encode("double every value") == tok.encode("double every value")
+
+
+def encoder_model(seed: int = 0) -> Seq2SeqTransformer:
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        src_vocab_size=30522,
+        tgt_vocab_size=50,
+        d_model=32,
+        nhead=4,
+        num_layers=1,
+        dim_feedforward=64,
+        dropout=0.0,
+        max_seq_len=64,
+        prompt_encoder=MINILM,
+    )
+    return Seq2SeqTransformer(cfg).eval()
+
+
+def test_weights_file_leaves_the_frozen_encoder_out_and_loads_back(tmp_path: Path) -> None:
+    model = encoder_model()
+    trained = model.num_parameters()
+    total = sum(p.numel() for p in model.parameters())
+    assert total - trained > 20_000_000  # MiniLM is there, frozen
+    path = tmp_path / WEIGHTS_FILE
+    save_weights(path, model)
+    assert path.stat().st_size < 4 * trained + 100_000
+    again = load_weights(path).eval()
+    src = torch.tensor([PretrainedTokenizer(MINILM).encode("add 2 to each element")])
+    tgt = torch.tensor([[1, 5, 7, 9]])
+    with torch.no_grad():
+        assert torch.allclose(model(src, tgt), again(src, tgt), atol=1e-6)
+
+
+def test_a_missing_encoder_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / WEIGHTS_FILE
+    save_weights(path, encoder_model())
+    monkeypatch.setenv(ENCODER_DIR_ENV, str(tmp_path / "nowhere"))
+    _load_state.cache_clear()
+    try:
+        with pytest.raises(ModelLoadError) as err:
+            load_weights(path)
+        assert str(path) in str(err.value)
+        assert "lacks config.json" in str(err.value) and "reinstall" in str(err.value)
+        with pytest.raises(PromptEncoderError, match="nowhere"):
+            PretrainedTokenizer(MINILM)
+    finally:
+        monkeypatch.delenv(ENCODER_DIR_ENV)
+        _load_state.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[float]]:
+    """A tiny model on the pretrained encoder, trained once: (its best folder, losses)."""
+    root = tmp_path_factory.mktemp("minilm")
+    config = tiny_project.write_project(
+        root,
+        epochs=4,
+        model={"prompt_encoder": MINILM, "dropout": 0.0},
+        tokenizer={"number_placeholders": True},
+    )
+    result = train(TrainOptions(config_path=config, output_dir=root / "out", final_metrics=False))
+    return root / "out" / "best", result.history["train_loss"]
+
+
+def test_a_model_on_the_pretrained_encoder_trains_and_loads(
+    trained: tuple[Path, list[float]],
+) -> None:
+    best, losses = trained
+    assert losses[-1] < 0.8 * losses[0], losses
+    loaded = load_model(best)
+    assert isinstance(loaded.prompt_tokenizer, PretrainedTokenizer)
+    assert loaded.model.pretrained is not None
+    assert (best / WEIGHTS_FILE).stat().st_size < 2_000_000  # MiniLM is not copied in
+
+
+def test_training_writes_a_prompt_index_that_answers_new_wording(
+    trained: tuple[Path, list[float]],
+) -> None:
+    best, _ = trained
+    index = PromptIndex.load(best)
+    assert index is not None and index.placeholders
+    assert len(index) == 28 and len(index.programs) == 4  # 4 operations, numbers as placeholders
+    generator = Generator.load(best, drafts=False)
+    # wording the tiny project never used; the number comes from this prompt
+    result = generator.generate("times each value in the array by 7")
+    assert result.similarity is not None and result.similarity >= index.threshold
+    assert result.valid and "data[id.x] * 7.0" in result.code
+    decoded = generator.generate("times each value in the array by 7", use_index=False)
+    assert decoded.similarity is None
+
+
+def test_an_index_program_naga_rejects_falls_back_to_decoding(
+    trained: tuple[Path, list[float]], tmp_path: Path
+) -> None:
+    best, _ = trained
+    copy = tmp_path / "model"
+    shutil.copytree(best, copy)
+    doc = json.loads((copy / INDEX_PROGRAMS).read_text())
+    doc["programs"] = ["fn broken( {" for _ in doc["programs"]]
+    (copy / INDEX_PROGRAMS).write_text(json.dumps(doc))
+    result = Generator.load(copy, drafts=False).generate(
+        "multiply 3 to every element of the buffer"
+    )
+    assert result.similarity is None  # decoded instead
+    assert "broken" not in result.code
+
+
+def test_a_corrupt_prompt_index_is_a_clear_error(
+    trained: tuple[Path, list[float]], tmp_path: Path
+) -> None:
+    best, _ = trained
+    copy = tmp_path / "model"
+    shutil.copytree(best, copy)
+    (copy / INDEX_WEIGHTS).write_bytes(b"not safetensors")
+    with pytest.raises(ModelLoadError) as err:
+        Generator.load(copy, drafts=False)
+    message = str(err.value)
+    assert str(copy) in message and "python -m engine.retrieval" in message
