@@ -5,10 +5,12 @@ worker started, a few generations done first). Times are wall-clock per prompt, 
 tokenisation, decoding, detokenisation and — where the system validates — naga.
 
 Systems:
-  shipped      Generator.generate(): greedy with drafted tokens, validated by naga; when naga
-               rejects it, greedy re-decodes from the closest runner-up tokens (forks), and
-               beam search only when none of those is valid
-  no-forks     the same without forks: straight to beam search when greedy is rejected
+  shipped      Generator.generate(): the prompt index's program when the model has an index and
+               a training prompt is similar enough and naga accepts it; otherwise greedy with
+               drafted tokens, validated by naga; when naga rejects it, greedy re-decodes from
+               the closest runner-up tokens (forks), and beam search only when none is valid
+  decoder      the same without the prompt index: every prompt decoded
+  no-forks     the decoder without forks: straight to beam search when greedy is rejected
   greedy-plain greedy decoding one token per forward pass, no validation (the baseline)
   beam-plain   beam search (config beam size) one token per step, every beam ranked, then
                validated in score order (the textbook validator-guided decoder)
@@ -73,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     systems: dict[str, Callable[[str], GenerationResult]] = {
         "greedy-plain": lambda p: plain.generate(p, beams=1, validated=False),
         "shipped": lambda p: shipped.generate(p),
-        "no-forks": lambda p: shipped.generate(p, forks=False),
-        "beam-plain": lambda p: plain.generate(p, beams=beam_width, greedy_first=False),
+        "decoder": lambda p: shipped.generate(p, use_index=False),
+        "no-forks": lambda p: shipped.generate(p, forks=False, use_index=False),
+        "beam-plain": lambda p: plain.generate(
+            p, beams=beam_width, greedy_first=False, use_index=False
+        ),
     }
     rows = []
     for name, run in systems.items():
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 "mean_ms": 1000 * statistics.fmean(times),
                 "valid_rate": valid / len(results),
                 "retried": sum(r.candidates > 1 for r in results),
+                "from_index": sum(r.similarity is not None for r in results),
             }
         )
     base = rows[0]
@@ -114,15 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'system':<14}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'valid':>8}"
-        f"{'retried':>9}{'p50 x':>8}{'p95 x':>8}"
+        f"{'retried':>9}{'index':>7}{'p50 x':>8}{'p95 x':>8}"
     )
     for row in rows:
         print(
             f"{row['system']:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['mean_ms']:>9.1f}"
-            f"{row['valid_rate']:>8.3f}{row['retried']:>9d}"
+            f"{row['valid_rate']:>8.3f}{row['retried']:>9d}{row['from_index']:>7d}"
             f"{row['p50_vs_greedy_plain']:>8.2f}{row['p95_vs_greedy_plain']:>8.2f}"
         )
     print("retried: prompts that needed more than one candidate (greedy rejected by naga)")
+    print("index: prompts answered with the prompt index's program")
     print("p50 x / p95 x: speed-up over greedy-plain (higher is faster)")
     return 0
 
