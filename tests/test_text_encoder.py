@@ -46,7 +46,8 @@ def mean_pooled(states: torch.Tensor, ids: torch.Tensor, pad: int) -> torch.Tens
 
 
 def test_our_encoder_gives_the_sentence_transformers_embeddings() -> None:
-    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import sentence_transformers  # installed with the encoder's package, which needs it
+
     from engine.text_encoder import encoder_dir
 
     tok = PretrainedTokenizer(MINILM)
