@@ -257,34 +257,41 @@ def _our_name(name: str) -> str | None:
     return None  # the pooler and position_ids buffers are not used
 
 
-@functools.lru_cache(maxsize=2)
-def _load_state(name: str) -> tuple[BertShape, dict[str, Tensor]]:
-    from safetensors.torch import load_file
-
+@functools.lru_cache(maxsize=4)
+def _load_shape(name: str) -> BertShape:
     folder = encoder_dir(name)
     try:
-        shape = BertShape.from_config(json.loads((folder / "config.json").read_text()))
-        tensors = load_file(str(folder / "model.safetensors"), device="cpu")
+        return BertShape.from_config(json.loads((folder / "config.json").read_text()))
     except (OSError, ValueError, KeyError) as exc:
         raise PromptEncoderError(
-            f"{folder}: unreadable prompt encoder ({exc}); reinstall"
+            f"{folder}: unreadable prompt encoder config ({exc}); reinstall"
+        ) from None
+
+
+def load_bert_encoder(name: str) -> BertEncoder:
+    """The frozen pretrained encoder ``name``, in eval mode, on the CPU."""
+    from safetensors.torch import load_file
+
+    shape = _load_shape(name)
+    folder = encoder_dir(name)
+    try:
+        tensors = load_file(str(folder / "model.safetensors"), device="cpu")
+    except (OSError, ValueError) as exc:
+        raise PromptEncoderError(
+            f"{folder}: unreadable prompt encoder weights ({exc}); reinstall"
         ) from None
     state: dict[str, Tensor] = {}
     for key, tensor in tensors.items():
         ours = _our_name(key)
         if ours is not None:
             state[ours] = tensor.float()
-    return shape, state
-
-
-def load_bert_encoder(name: str) -> BertEncoder:
-    """The frozen pretrained encoder ``name``, in eval mode, on the CPU."""
-    shape, state = _load_state(name)
-    encoder = BertEncoder(shape)
-    missing, unexpected = encoder.load_state_dict(state, strict=False)
+    with torch.device("meta"):  # no memory for weights that are replaced at once
+        encoder = BertEncoder(shape)
+    # assign: the module takes these tensors instead of copying them into its own
+    missing, unexpected = encoder.load_state_dict(state, strict=False, assign=True)
     if missing or unexpected:
         raise PromptEncoderError(
-            f"{encoder_dir(name)}: weights do not match a BERT encoder "
+            f"{folder}: weights do not match a BERT encoder "
             f"(missing {missing[:3]}, unexpected {unexpected[:3]}); reinstall"
         )
     encoder.requires_grad_(False)
@@ -293,4 +300,4 @@ def load_bert_encoder(name: str) -> BertEncoder:
 
 def encoder_width(name: str) -> int:
     """The width of ``name``'s token states (384 for MiniLM)."""
-    return _load_state(name)[0].hidden
+    return _load_shape(name).hidden

@@ -27,7 +27,7 @@ from engine.text_encoder import (
     MINILM,
     PretrainedTokenizer,
     PromptEncoderError,
-    _load_state,
+    _load_shape,
     load_bert_encoder,
 )
 from engine.tokenizer import load_prompt_tokenizer
@@ -118,7 +118,7 @@ def test_a_missing_encoder_is_a_clear_error(
     path = tmp_path / WEIGHTS_FILE
     save_weights(path, encoder_model())
     monkeypatch.setenv(ENCODER_DIR_ENV, str(tmp_path / "nowhere"))
-    _load_state.cache_clear()
+    _load_shape.cache_clear()
     try:
         with pytest.raises(ModelLoadError) as err:
             load_weights(path)
@@ -128,7 +128,7 @@ def test_a_missing_encoder_is_a_clear_error(
             PretrainedTokenizer(MINILM)
     finally:
         monkeypatch.delenv(ENCODER_DIR_ENV)
-        _load_state.cache_clear()
+        _load_shape.cache_clear()
 
 
 @pytest.fixture(scope="module")
