@@ -172,12 +172,17 @@ def test_training_writes_a_prompt_index_that_answers_new_wording(
     assert decoded.similarity is None
 
 
+def model_copy(trained: tuple[Path, list[float]], tmp_path: Path) -> Path:
+    """A copy of the trained model folder that a test may damage."""
+    copy = tmp_path / "model"
+    shutil.copytree(trained[0], copy)
+    return copy
+
+
 def test_an_index_program_naga_rejects_falls_back_to_decoding(
     trained: tuple[Path, list[float]], tmp_path: Path
 ) -> None:
-    best, _ = trained
-    copy = tmp_path / "model"
-    shutil.copytree(best, copy)
+    copy = model_copy(trained, tmp_path)
     doc = json.loads((copy / INDEX_PROGRAMS).read_text())
     doc["programs"] = ["fn broken( {" for _ in doc["programs"]]
     (copy / INDEX_PROGRAMS).write_text(json.dumps(doc))
@@ -191,9 +196,7 @@ def test_an_index_program_naga_rejects_falls_back_to_decoding(
 def test_a_corrupt_prompt_index_is_a_clear_error(
     trained: tuple[Path, list[float]], tmp_path: Path
 ) -> None:
-    best, _ = trained
-    copy = tmp_path / "model"
-    shutil.copytree(best, copy)
+    copy = model_copy(trained, tmp_path)
     (copy / INDEX_WEIGHTS).write_bytes(b"not safetensors")
     with pytest.raises(ModelLoadError) as err:
         Generator.load(copy, drafts=False)
