@@ -15,9 +15,7 @@ nearest training example has not learned to generalise.
 
 from __future__ import annotations
 
-import math
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
     from engine.generate import Generator
     from engine.validator import ValidationResult
 
-NGRAM_SIZES = (3, 4, 5)
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "wgsl_generation.toml"
 SPLITS = ("heldout", "val")
 
@@ -45,49 +42,20 @@ def wgsl_tokens(code: str) -> list[str]:
         return code.split()
 
 
-def _char_ngrams(text: str) -> Counter[str]:
-    padded = f" {' '.join(text.lower().split())} "
-    grams: Counter[str] = Counter()
-    for n in NGRAM_SIZES:
-        for i in range(len(padded) - n + 1):
-            grams[padded[i : i + n]] += 1
-    return grams
-
-
 class RetrievalBaseline:
     """Nearest training prompt by TF-IDF cosine over character 3-5-grams; returns its code."""
 
     def __init__(self, train: Sequence[Example]) -> None:
         if not train:
             raise ValueError("the retrieval baseline needs at least one training example")
-        self.examples = list(train)
-        grams = [_char_ngrams(e.natural_language) for e in self.examples]
-        df: Counter[str] = Counter()
-        for g in grams:
-            df.update(g.keys())
-        n = len(grams)
-        self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for index, g in enumerate(grams):
-            vec = self._weigh(g)
-            for t, w in vec.items():
-                self._postings[t].append((index, w))
+        from engine.retrieval import SpellingIndex
 
-    def _weigh(self, grams: Counter[str]) -> dict[str, float]:
-        vec = {t: (1.0 + math.log(c)) * self._idf[t] for t, c in grams.items() if t in self._idf}
-        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
-        return {t: w / norm for t, w in vec.items()}
+        self.examples = list(train)
+        self._index = SpellingIndex([e.natural_language for e in self.examples])
 
     def nearest(self, prompt: str) -> Example:
         """The training example whose prompt is most similar (first one on ties)."""
-        scores: dict[int, float] = defaultdict(float)
-        for t, w in self._weigh(_char_ngrams(prompt)).items():
-            for index, tw in self._postings[t]:
-                scores[index] += w * tw
-        if not scores:
-            return self.examples[0]
-        best = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
-        return self.examples[best[0]]
+        return self.examples[int(self._index.similarities(prompt).argmax())]
 
 
 @dataclass

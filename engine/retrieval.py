@@ -1,29 +1,31 @@
-"""A model's memory of its training pairs: sentence embeddings of the training prompts and their
-programs, for prompts the decoder alone gets wrong.
+"""A model's memory of its training pairs: the training prompts, their sentence embeddings and
+their programs, for prompts the decoder alone gets wrong.
 
 A model with a pretrained prompt encoder (``[model] prompt_encoder``) reads English well enough
 to tell that "times all the values by 0.6" means what a training prompt "multiply each element
 by 2.5" meant, but the decoder trained on a few thousand pairs often does not follow: on wording
 unlike the training prompts it writes the wrong operation far more often than a lookup of the
-nearest training prompt, compared by the encoder's sentence embedding, picks the wrong program.
-So a model folder may hold a *prompt index*, written when training ends:
+nearest training prompts picks the wrong program. So a model folder may hold a *prompt index*,
+written when training ends:
 
 - ``prompt_index.safetensors``: one row per training prompt, its sentence embedding (the mean of
   the encoder's token states, unit length; float16) and the number of its program;
-- ``prompt_index.json``: the programs, with the prompt's numbers as placeholders
-  (:mod:`engine.numbers`), and the similarity above which generation offers the nearest
-  prompt's program first.
+- ``prompt_index.json``: the training prompts, the programs (with the prompt's numbers as
+  placeholders, :mod:`engine.numbers`), the threshold and the spelling weight.
 
-:meth:`PromptIndex.nearest` returns that program with the new prompt's numbers written in; the
-generator validates it with naga like any candidate and falls back to decoding when it is not
-valid, when the prompt is not similar enough to any training prompt, or when the folder has no
-index. Nothing here is trained: the index only stores what the training pairs and the frozen
-encoder already say.
+:meth:`PromptIndex.nearest` ranks the training prompts by meaning (sentence embeddings) plus
+spelling (TF-IDF over character n-grams, :class:`SpellingIndex`), lets the nearest ones vote, and
+returns the winning program with the new prompt's numbers written in. The generator validates it
+with naga like any candidate and falls back to decoding when it is not valid, when no training
+prompt is similar enough, or when the folder has no index. Nothing here is trained: the index
+only stores what the training pairs and the frozen encoder already say.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,13 +42,75 @@ if TYPE_CHECKING:
 
 INDEX_WEIGHTS = "prompt_index.safetensors"
 INDEX_PROGRAMS = "prompt_index.json"
-DEFAULT_THRESHOLD = 0.4
+DEFAULT_THRESHOLD = 0.3
 """Cosine similarity above which the nearest training prompt's program is tried first."""
 VOTERS = 10
 """Nearest training prompts that vote for a program, each with weight similarity**SHARPNESS."""
 SHARPNESS = 10.0
 _FORMAT = "tiny-agent-trainer-prompt-index"
 _BATCH = 128
+
+
+NGRAM_SIZES = (3, 4, 5)
+SPELLING_WEIGHT = 2.0
+"""Weight of the spelling similarity added to the sentence-embedding similarity."""
+
+
+def char_ngrams(text: str) -> Counter[str]:
+    """Character 3-5-grams of the lower-cased text, spaces normalised and padded."""
+    padded = f" {' '.join(text.lower().split())} "
+    grams: Counter[str] = Counter()
+    for n in NGRAM_SIZES:
+        for i in range(len(padded) - n + 1):
+            grams[padded[i : i + n]] += 1
+    return grams
+
+
+class SpellingIndex:
+    """TF-IDF over character n-grams (sublinear term frequency, smoothed idf, unit length):
+    cosine similarity of a text to every indexed text in one sparse product."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        grams = [char_ngrams(t) for t in texts]
+        df: Counter[str] = Counter()
+        for g in grams:
+            df.update(g.keys())
+        n = len(grams)
+        self._column = {t: i for i, t in enumerate(df)}
+        self._idf = [math.log((1 + n) / (1 + c)) + 1.0 for c in df.values()]
+        # postings by n-gram: the texts holding it and its weight in each (a transposed CSR)
+        postings: list[list[tuple[int, float]]] = [[] for _ in self._column]
+        for row, g in enumerate(grams):
+            for col, w in self._weigh(g).items():
+                postings[col].append((row, w))
+        self._size = n
+        self._starts = [0]
+        for p in postings:
+            self._starts.append(self._starts[-1] + len(p))
+        self._rows = torch.tensor([r for p in postings for r, _ in p], dtype=torch.long)
+        self._weights = torch.tensor([w for p in postings for _, w in p], dtype=torch.float32)
+
+    def _weigh(self, grams: Counter[str]) -> dict[int, float]:
+        vec: dict[int, float] = {}
+        for t, c in grams.items():
+            col = self._column.get(t)
+            if col is not None:
+                vec[col] = (1.0 + math.log(c)) * self._idf[col]
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {col: w / norm for col, w in vec.items()}
+
+    def similarities(self, text: str) -> Tensor:
+        """(N,) cosine similarity of ``text`` to every indexed text."""
+        rows: list[Tensor] = []
+        weights: list[Tensor] = []
+        for col, w in self._weigh(char_ngrams(text)).items():
+            start, end = self._starts[col], self._starts[col + 1]
+            rows.append(self._rows[start:end])
+            weights.append(self._weights[start:end] * w)
+        out = torch.zeros(self._size)
+        if rows:
+            out.index_add_(0, torch.cat(rows), torch.cat(weights))
+        return out
 
 
 class PromptIndexError(Exception):
@@ -94,12 +158,17 @@ class PromptIndex:
         programs: list[str],
         placeholders: bool,
         threshold: float = DEFAULT_THRESHOLD,
+        prompts: Sequence[str] | None = None,
+        spelling_weight: float = SPELLING_WEIGHT,
     ) -> None:
         self.embeddings = embeddings.float()
         self.program_of = program_of.long()
         self.programs = programs
         self.placeholders = placeholders
         self.threshold = threshold
+        self.prompts = list(prompts) if prompts is not None else None
+        self.spelling_weight = spelling_weight if prompts is not None else 0.0
+        self.spelling = SpellingIndex(self.prompts) if self.prompts else None
 
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
@@ -114,17 +183,24 @@ class PromptIndex:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> PromptIndex:
         """The index of ``pairs`` (prompt, WGSL), numbers as placeholders when ``placeholders``."""
-        prompts: list[str] = []
+        seen: list[str] = []
         program_ids: dict[str, int] = {}
         program_of: list[int] = []
         for prompt, code in pairs:
             if placeholders:
                 numbers = delexicalise_prompt(prompt)
                 prompt, code = numbers.prompt, delexicalise_code(code, numbers)
-            prompts.append(prompt)
+            seen.append(prompt)
             program_of.append(program_ids.setdefault(code, len(program_ids)))
-        embeddings = sentence_embeddings(model, tokenizer, prompts)
-        return cls(embeddings, torch.tensor(program_of), list(program_ids), placeholders, threshold)
+        embeddings = sentence_embeddings(model, tokenizer, seen)
+        return cls(
+            embeddings,
+            torch.tensor(program_of),
+            list(program_ids),
+            placeholders,
+            threshold,
+            prompts=[prompt for prompt, _ in pairs],
+        )
 
     def save(self, directory: Path) -> None:
         from safetensors.torch import save
@@ -141,7 +217,9 @@ class PromptIndex:
             "version": 1,
             "number_placeholders": self.placeholders,
             "threshold": self.threshold,
+            "spelling_weight": self.spelling_weight,
             "programs": self.programs,
+            "prompts": self.prompts,
         }
         atomic_write_bytes(directory / INDEX_PROGRAMS, json.dumps(doc, indent=0).encode())
 
@@ -169,6 +247,16 @@ class PromptIndex:
             )
             threshold = float(doc.get("threshold", DEFAULT_THRESHOLD))
             placeholders = doc.get("number_placeholders") is True
+            prompts = doc.get("prompts")
+            spelling_weight = float(doc.get("spelling_weight", SPELLING_WEIGHT))
+            ok = ok and (
+                prompts is None
+                or (
+                    isinstance(prompts, list)
+                    and len(prompts) == embeddings.shape[0]
+                    and all(isinstance(p, str) for p in prompts)
+                )
+            )
         except Exception as exc:
             raise PromptIndexError(
                 f"{directory}: unreadable prompt index ({exc}); delete {INDEX_WEIGHTS} and "
@@ -179,24 +267,33 @@ class PromptIndex:
                 f"{directory}: {INDEX_PROGRAMS} and {INDEX_WEIGHTS} do not match; rebuild them "
                 f"with `python -m engine.retrieval {directory}`"
             )
-        return cls(embeddings, program_of, programs, placeholders, threshold)
+        return cls(
+            embeddings, program_of, programs, placeholders, threshold, prompts, spelling_weight
+        )
 
     def nearest(self, embedding: Tensor, prompt: str) -> Match | None:
         """The program the nearest training prompts agree on, numbers filled in from ``prompt``.
 
-        The :data:`VOTERS` most similar prompts vote for their programs, each with weight
-        similarity ** :data:`SHARPNESS`: the nearest prompt decides unless several almost as
-        near ones say otherwise. ``similarity`` is that of the winner's nearest prompt."""
+        Nearness is the sentence embeddings' cosine similarity plus ``spelling_weight`` times
+        the spelling similarity (:class:`SpellingIndex`): meaning carries new wording, spelling
+        the details that sentence embeddings blur (which operation, which numbers). The
+        :data:`VOTERS` nearest prompts vote for their programs, each with weight
+        nearness ** :data:`SHARPNESS`: the nearest prompt decides unless several almost as near
+        ones say otherwise. ``similarity`` is the sentence-embedding similarity of the winner's
+        nearest prompt."""
         if len(self) == 0:
             return None
         sims = self.embeddings @ embedding.float()
-        top = sims.topk(min(VOTERS, len(self)))
+        score = sims
+        if self.spelling is not None and self.spelling_weight:
+            score = sims + self.spelling_weight * self.spelling.similarities(prompt)
+        top = score.topk(min(VOTERS, len(self)))
         votes: dict[int, float] = {}
         nearest: dict[int, float] = {}
-        for sim, row in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+        for value, row in zip(top.values.tolist(), top.indices.tolist(), strict=True):
             program = int(self.program_of[row])
-            votes[program] = votes.get(program, 0.0) + max(sim, 0.0) ** SHARPNESS
-            nearest.setdefault(program, sim)
+            votes[program] = votes.get(program, 0.0) + max(value, 0.0) ** SHARPNESS
+            nearest.setdefault(program, float(sims[row]))
         winner = max(votes, key=lambda p: (votes[p], nearest[p]))
         code = self.programs[winner]
         if self.placeholders:

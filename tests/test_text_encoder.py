@@ -21,7 +21,7 @@ from engine.model import (
     load_weights,
     save_weights,
 )
-from engine.retrieval import INDEX_PROGRAMS, INDEX_WEIGHTS, PromptIndex
+from engine.retrieval import INDEX_PROGRAMS, INDEX_WEIGHTS, PromptIndex, SpellingIndex
 from engine.text_encoder import (
     ENCODER_DIR_ENV,
     MINILM,
@@ -202,3 +202,13 @@ def test_a_corrupt_prompt_index_is_a_clear_error(
         Generator.load(copy, drafts=False)
     message = str(err.value)
     assert str(copy) in message and "python -m engine.retrieval" in message
+
+
+def test_spelling_similarity_is_a_cosine_over_character_ngrams() -> None:
+    texts = ["add two arrays element by element", "multiply every element by 2", "clear a buffer"]
+    index = SpellingIndex(texts)
+    same = index.similarities("multiply every element by 2")
+    assert int(same.argmax()) == 1 and abs(float(same[1]) - 1.0) < 1e-5
+    near = index.similarities("Multiply  each element by 3")  # case and spaces do not matter
+    assert int(near.argmax()) == 1 and 0.3 < float(near[1]) < 1.0
+    assert float(index.similarities("zzzz qqqq").abs().sum()) == 0.0  # nothing in common
