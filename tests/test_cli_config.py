@@ -23,7 +23,7 @@ def test_init_writes_a_loadable_default_config(tmp_path: Path) -> None:
     cfg = load_config(written)
     assert cfg.dataset.train_path == tmp_path / "data" / "train"
     assert cfg.training.checkpoint_dir == tmp_path / "checkpoints"
-    assert cfg.model.d_model == 256
+    assert cfg.model.d_model == 128
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def make_configs(tmp_path: Path) -> Path:
     folder = tmp_path / "config"
     default = (folder / "wgsl_generation.toml").read_text(encoding="utf-8")
     big = default.replace('name = "wgsl_generation"', 'name = "big_run"')
-    big = big.replace("d_model = 256", "d_model = 512").replace("num_layers = 3", "num_layers = 6")
+    big = big.replace("d_model = 128", "d_model = 512").replace("num_layers = 2", "num_layers = 6")
     (folder / "big.toml").write_text(big, encoding="utf-8")
     (folder / "engine.toml").write_text('log_level = "INFO"\n', encoding="utf-8")
     return folder
@@ -76,8 +76,8 @@ def test_list_shows_task_and_model_size_and_skips_engine_settings(tmp_path: Path
     assert lines[0].split() == ["NAME", "TASK", "MODEL"]
     assert lines[1].split()[:4] == ["big", "big_run", "d_model", "512,"]
     assert "6+6 layers" in lines[1]
-    assert lines[2].split()[:4] == ["wgsl_generation", "wgsl_generation", "d_model", "256,"]
-    assert "3+3 layers" in lines[2]
+    assert lines[2].split()[:4] == ["wgsl_generation", "wgsl_generation", "d_model", "128,"]
+    assert "2+2 layers" in lines[2]
     assert len(lines) == 3  # engine.toml is not a training config
 
 

@@ -248,8 +248,9 @@ def test_default_config_text_loads_and_points_into_the_project(
     cfg = load_config(out)
     assert cfg.dataset.train_path == tmp_path / "data" / "train"
     assert cfg.dataset.heldout_path == tmp_path / "data" / "heldout.toml"
-    assert (cfg.model.d_model, cfg.model.nhead, cfg.model.num_layers) == (256, 4, 3)
-    assert cfg.training.learning_rate == 5e-4
+    assert (cfg.model.d_model, cfg.model.nhead, cfg.model.num_layers) == (128, 4, 2)
+    assert cfg.training.learning_rate == 1e-3
+    assert cfg.model.prompt_encoder == "all-MiniLM-L6-v2" and cfg.tokenizer.number_placeholders
     # Every key carries its documentation as a comment.
     for key in ("d_model", "learning_rate", "heldout_path", "beam_size"):
         assert "#" in next(line for line in text.splitlines() if line.startswith(key))
