@@ -9,7 +9,8 @@ nearest training prompts picks the wrong program. So a model folder may hold a *
 written when training ends:
 
 - ``prompt_index.safetensors``: one row per training prompt, its sentence embedding (the mean of
-  the encoder's token states, unit length; float16) and the number of its program;
+  the encoder's token states, unit length; float16) and the number of its program; and the
+  adapter;
 - ``prompt_index.json``: the training prompts, the programs (with the prompt's numbers as
   placeholders, :mod:`engine.numbers`), the threshold and the spelling weight.
 
@@ -17,8 +18,9 @@ written when training ends:
 spelling (TF-IDF over character n-grams, :class:`SpellingIndex`), lets the nearest ones vote, and
 returns the winning program with the new prompt's numbers written in. The generator validates it
 with naga like any candidate and falls back to decoding when it is not valid, when no training
-prompt is similar enough, or when the folder has no index. Nothing here is trained: the index
-only stores what the training pairs and the frozen encoder already say.
+prompt is similar enough, or when the folder has no index. The one thing fitted here is the
+index's adapter (:func:`fit_adapter`), a linear map of the sentence embeddings that draws the
+training prompts of one program together; the frozen encoder is not changed.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 INDEX_WEIGHTS = "prompt_index.safetensors"
 INDEX_PROGRAMS = "prompt_index.json"
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.0
 """Cosine similarity above which the nearest training prompt's program is tried first."""
 VOTERS = 10
 """Nearest training prompts that vote for a program, each with weight similarity**SHARPNESS."""
@@ -52,8 +54,12 @@ _BATCH = 128
 
 
 NGRAM_SIZES = (3, 4, 5)
-SPELLING_WEIGHT = 2.0
-"""Weight of the spelling similarity added to the sentence-embedding similarity."""
+SPELLING_WEIGHT = 1.0
+"""Weight of the spelling similarity added to the (adapted) sentence-embedding similarity."""
+ADAPTER_STEPS = 300
+ADAPTER_BATCH = 1024
+ADAPTER_TEMPERATURE = 0.1
+ADAPTER_LEARNING_RATE = 1e-3
 
 
 def char_ngrams(text: str) -> Counter[str]:
@@ -113,6 +119,38 @@ class SpellingIndex:
         return out
 
 
+def fit_adapter(embeddings: Tensor, program_of: Tensor, seed: int = 0) -> Tensor:
+    """A linear map of the sentence embeddings (width x width, starting as the identity) under
+    which training prompts of the same program lie nearer each other than prompts of other
+    programs: a supervised contrastive loss over random batches, a few seconds on a CPU. It
+    learns which differences between training wordings do not matter; the frozen encoder's
+    knowledge of English is kept (the map starts as, and stays near, the identity)."""
+    n, width = embeddings.shape
+    adapter = torch.eye(width, requires_grad=True)
+    if n < 2:
+        return adapter.detach()
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam([adapter], lr=ADAPTER_LEARNING_RATE)
+    x = embeddings.float()
+    with torch.enable_grad():
+        for _ in range(ADAPTER_STEPS):
+            batch = torch.randint(0, n, (min(ADAPTER_BATCH, n),), generator=generator)
+            z = torch.nn.functional.normalize(x[batch] @ adapter, dim=-1)
+            labels = program_of[batch]
+            self_pairs = torch.eye(len(batch), dtype=torch.bool)
+            same = (labels[:, None] == labels[None, :]) & ~self_pairs
+            logits = (z @ z.T / ADAPTER_TEMPERATURE).masked_fill(self_pairs, -1e9)
+            log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+            has = same.any(dim=1)
+            if not bool(has.any()):
+                continue
+            loss = -((log_p * same).sum(1) / same.sum(1).clamp(min=1))[has].mean()
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    return adapter.detach()
+
+
 class PromptIndexError(Exception):
     """An index file that cannot be used; the message names it and says what to do."""
 
@@ -160,8 +198,11 @@ class PromptIndex:
         threshold: float = DEFAULT_THRESHOLD,
         prompts: Sequence[str] | None = None,
         spelling_weight: float = SPELLING_WEIGHT,
+        adapter: Tensor | None = None,
     ) -> None:
         self.embeddings = embeddings.float()
+        self.adapter = adapter.float() if adapter is not None else None
+        self._keys = self._adapt(self.embeddings)
         self.program_of = program_of.long()
         self.programs = programs
         self.placeholders = placeholders
@@ -172,6 +213,11 @@ class PromptIndex:
 
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
+
+    def _adapt(self, x: Tensor) -> Tensor:
+        if self.adapter is None:
+            return x
+        return torch.nn.functional.normalize(x @ self.adapter, dim=-1)
 
     @classmethod
     def build(
@@ -193,13 +239,15 @@ class PromptIndex:
             seen.append(prompt)
             program_of.append(program_ids.setdefault(code, len(program_ids)))
         embeddings = sentence_embeddings(model, tokenizer, seen)
+        programs_of = torch.tensor(program_of, dtype=torch.long)
         return cls(
             embeddings,
-            torch.tensor(program_of),
+            programs_of,
             list(program_ids),
             placeholders,
             threshold,
             prompts=[prompt for prompt, _ in pairs],
+            adapter=fit_adapter(embeddings, programs_of),
         )
 
     def save(self, directory: Path) -> None:
@@ -211,6 +259,8 @@ class PromptIndex:
             "embeddings": self.embeddings.half().contiguous(),
             "program_of": self.program_of.int().contiguous(),
         }
+        if self.adapter is not None:
+            tensors["adapter"] = self.adapter.contiguous()
         atomic_write_bytes(directory / INDEX_WEIGHTS, save(tensors))
         doc = {
             "format": _FORMAT,
@@ -249,6 +299,9 @@ class PromptIndex:
             placeholders = doc.get("number_placeholders") is True
             prompts = doc.get("prompts")
             spelling_weight = float(doc.get("spelling_weight", SPELLING_WEIGHT))
+            adapter = tensors.get("adapter")
+            width = embeddings.shape[1]
+            ok = ok and (adapter is None or tuple(adapter.shape) == (width, width))
             ok = ok and (
                 prompts is None
                 or (
@@ -268,14 +321,22 @@ class PromptIndex:
                 f"with `python -m engine.retrieval {directory}`"
             )
         return cls(
-            embeddings, program_of, programs, placeholders, threshold, prompts, spelling_weight
+            embeddings,
+            program_of,
+            programs,
+            placeholders,
+            threshold,
+            prompts,
+            spelling_weight,
+            adapter,
         )
 
     def nearest(self, embedding: Tensor, prompt: str) -> Match | None:
         """The program the nearest training prompts agree on, numbers filled in from ``prompt``.
 
-        Nearness is the sentence embeddings' cosine similarity plus ``spelling_weight`` times
-        the spelling similarity (:class:`SpellingIndex`): meaning carries new wording, spelling
+        Nearness is the sentence embeddings' cosine similarity, under the index's adapter
+        (:func:`fit_adapter`) when it has one, plus ``spelling_weight`` times the spelling
+        similarity (:class:`SpellingIndex`): meaning carries new wording, spelling
         the details that sentence embeddings blur (which operation, which numbers). The
         :data:`VOTERS` nearest prompts vote for their programs, each with weight
         nearness ** :data:`SHARPNESS`: the nearest prompt decides unless several almost as near
@@ -283,10 +344,11 @@ class PromptIndex:
         nearest prompt."""
         if len(self) == 0:
             return None
-        sims = self.embeddings @ embedding.float()
-        score = sims
+        query = embedding.float()
+        sims = self.embeddings @ query
+        score = sims if self.adapter is None else self._keys @ self._adapt(query[None])[0]
         if self.spelling is not None and self.spelling_weight:
-            score = sims + self.spelling_weight * self.spelling.similarities(prompt)
+            score = score + self.spelling_weight * self.spelling.similarities(prompt)
         top = score.topk(min(VOTERS, len(self)))
         votes: dict[int, float] = {}
         nearest: dict[int, float] = {}

@@ -21,7 +21,13 @@ from engine.model import (
     load_weights,
     save_weights,
 )
-from engine.retrieval import INDEX_PROGRAMS, INDEX_WEIGHTS, PromptIndex, SpellingIndex
+from engine.retrieval import (
+    INDEX_PROGRAMS,
+    INDEX_WEIGHTS,
+    PromptIndex,
+    SpellingIndex,
+    fit_adapter,
+)
 from engine.text_encoder import (
     ENCODER_DIR_ENV,
     MINILM,
@@ -212,3 +218,22 @@ def test_spelling_similarity_is_a_cosine_over_character_ngrams() -> None:
     near = index.similarities("Multiply  each element by 3")  # case and spaces do not matter
     assert int(near.argmax()) == 1 and 0.3 < float(near[1]) < 1.0
     assert float(index.similarities("zzzz qqqq").abs().sum()) == 0.0  # nothing in common
+
+
+def test_the_index_adapter_draws_prompts_of_one_program_together() -> None:
+    torch.manual_seed(0)
+    centres = torch.nn.functional.normalize(torch.randn(4, 16), dim=-1)
+    labels = torch.arange(4).repeat_interleave(10)
+    # prompts of one program share a direction, buried under wording noise
+    x = torch.nn.functional.normalize(centres[labels] + 1.5 * torch.randn(40, 16), dim=-1)
+
+    def separation(z: torch.Tensor) -> float:
+        z = torch.nn.functional.normalize(z, dim=-1)
+        sims = z @ z.T
+        same = (labels[:, None] == labels[None, :]) & ~torch.eye(40, dtype=torch.bool)
+        other = labels[:, None] != labels[None, :]
+        return float(sims[same].mean() - sims[other].mean())
+
+    adapter = fit_adapter(x, labels)
+    assert adapter.shape == (16, 16)
+    assert separation(x @ adapter) > separation(x) + 0.2
