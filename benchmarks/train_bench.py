@@ -157,21 +157,18 @@ class RealData:
 def load_real_data(config_path: Path) -> RealData:
     from engine.config import load_config
     from engine.dataset import load_splits
-    from engine.tokenizer import build_prompt_tokenizer, build_wgsl_tokenizer
+    from engine.tokenizer import build_wgsl_tokenizer, new_prompt_tokenizer
     from engine.trainer import encode_examples
 
     full = load_config(config_path)
     splits = load_splits(full.dataset, full.training.seed)
     train = splits.train
-    src_tok: Any
-    if full.model.prompt_encoder:
-        from engine.text_encoder import PretrainedTokenizer
-
-        src_tok = PretrainedTokenizer(full.model.prompt_encoder)
-    else:
-        src_tok = build_prompt_tokenizer(
-            [e.natural_language for e in train], full.tokenizer.min_freq, full.tokenizer.lowercase
-        )
+    src_tok = new_prompt_tokenizer(
+        full.model.prompt_encoder,
+        (e.natural_language for e in train),
+        full.tokenizer.min_freq,
+        full.tokenizer.lowercase,
+    )
     tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train], full.tokenizer.min_freq)
     max_len = min(full.tokenizer.max_length, int(full.model.max_seq_len))
     pairs, _ = encode_examples(train, src_tok, tgt_tok, max_len)

@@ -25,6 +25,7 @@ training prompts of one program together; the frozen encoder is not changed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter
@@ -209,10 +210,15 @@ class PromptIndex:
         self.threshold = threshold
         self.prompts = list(prompts) if prompts is not None else None
         self.spelling_weight = spelling_weight if prompts is not None else 0.0
-        self.spelling = SpellingIndex(self.prompts) if self.prompts else None
 
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
+
+    @functools.cached_property
+    def spelling(self) -> SpellingIndex | None:
+        """The spelling postings, built on first use (about 2 s for 6,770 prompts), so that
+        loading a model for decoding alone does not pay for them."""
+        return SpellingIndex(self.prompts) if self.prompts else None
 
     def _adapt(self, x: Tensor) -> Tensor:
         if self.adapter is None:
@@ -347,7 +353,7 @@ class PromptIndex:
         query = embedding.float()
         sims = self.embeddings @ query
         score = sims if self.adapter is None else self._keys @ self._adapt(query[None])[0]
-        if self.spelling is not None and self.spelling_weight:
+        if self.spelling_weight and self.spelling is not None:
             score = score + self.spelling_weight * self.spelling.similarities(prompt)
         top = score.topk(min(VOTERS, len(self)))
         votes: dict[int, float] = {}

@@ -101,6 +101,8 @@ class PretrainedTokenizer:
         self.vocab_size = int(tok.get_vocab_size())
         self.pad_id = _special_id(tok, "[PAD]", path)
         self.unk_id = _special_id(tok, "[UNK]", path)
+        self.mask_id = _special_id(tok, "[MASK]", path)
+        self.marks = (_special_id(tok, "[CLS]", path), _special_id(tok, "[SEP]", path))
 
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text).ids)
@@ -134,9 +136,7 @@ class SpecialIds:
 @functools.lru_cache(maxsize=4)
 def special_ids(name: str) -> SpecialIds:
     tok = PretrainedTokenizer(name)
-    path = encoder_dir(name) / "tokenizer.json"
-    keep = tuple(_special_id(tok._tok, t, path) for t in ("[PAD]", "[CLS]", "[SEP]"))
-    return SpecialIds(_special_id(tok._tok, "[MASK]", path), keep)
+    return SpecialIds(tok.mask_id, (tok.pad_id, *tok.marks))
 
 
 def pretrained_tokenizer_name(data: object) -> str | None:

@@ -640,6 +640,19 @@ class PromptTokenizer(Protocol):
     def save(self, path: str | os.PathLike[str]) -> None: ...
 
 
+def new_prompt_tokenizer(
+    prompt_encoder: str, prompts: Iterable[str], min_freq: int = 1, lowercase: bool = False
+) -> PromptTokenizer:
+    """The prompt tokenizer a new model gets: the pretrained encoder's own when
+    ``prompt_encoder`` names one (raises :class:`engine.text_encoder.PromptEncoderError`), else
+    a vocabulary built from ``prompts``."""
+    if prompt_encoder:
+        from engine.text_encoder import PretrainedTokenizer
+
+        return PretrainedTokenizer(prompt_encoder)
+    return build_prompt_tokenizer(prompts, min_freq, lowercase)
+
+
 def load_prompt_tokenizer(path: str | os.PathLike[str]) -> PromptTokenizer:
     """A prompt tokenizer file: this module's own vocabulary, or a pretrained encoder's name."""
     from engine.text_encoder import (

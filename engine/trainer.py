@@ -812,9 +812,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     )
     from engine.tokenizer import (
         Tokenizer,
-        build_prompt_tokenizer,
         build_wgsl_tokenizer,
         load_prompt_tokenizer,
+        new_prompt_tokenizer,
     )
 
     resume_state: dict[str, Any] | None = None
@@ -833,20 +833,18 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         except ModelLoadError as exc:
             raise TrainError(str(exc)) from None
     else:
-        encoder_name = str(getattr(mcfg, "prompt_encoder", "") or "")
-        if encoder_name:
-            from engine.text_encoder import PretrainedTokenizer, PromptEncoderError
+        from engine.text_encoder import PromptEncoderError
 
-            try:
-                src_tok = PretrainedTokenizer(encoder_name)
-            except PromptEncoderError as exc:
-                raise TrainError(f"{options.config_path}: [model] prompt_encoder: {exc}") from None
-        else:
-            src_tok = build_prompt_tokenizer(
-                [e.natural_language for e in train_in],
+        encoder_name = str(getattr(mcfg, "prompt_encoder", "") or "")
+        try:
+            src_tok = new_prompt_tokenizer(
+                encoder_name,
+                (e.natural_language for e in train_in),
                 cfg.tokenizer.min_freq,
                 cfg.tokenizer.lowercase,
             )
+        except PromptEncoderError as exc:
+            raise TrainError(f"{options.config_path}: [model] prompt_encoder: {exc}") from None
         tgt_tok = build_wgsl_tokenizer([e.wgsl_code for e in train_in], cfg.tokenizer.min_freq)
         torch.manual_seed(seed)
         model_cfg = ModelConfig(
