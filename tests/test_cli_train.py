@@ -151,3 +151,31 @@ def test_workspace_must_be_a_folder(tmp_path: Path) -> None:
     proc = cli("train", "--config", str(config), "--workspace", "no_such_dir", cwd=tmp_path)
     assert proc.returncode == 2
     assert "no_such_dir: --workspace is not a folder" in proc.stderr
+
+
+def test_torchrun_shares_the_batches_between_processes(tmp_path: Path) -> None:
+    """Two processes under torchrun (gloo on the CPU): each trains on half of every epoch's
+    batches, only rank 0 reports and writes, and the model it writes loads."""
+    config = write_project(tmp_path, epochs=3)
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+            "-m", "engine.cli", "train", "--config", str(config), "--progress", "json",
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    got = events(proc.stdout)
+    kinds = [e["event"] for e in got]
+    assert kinds.count("start") == 1 and kinds.count("end") == 1 and kinds.count("epoch") == 3
+    start, end = got[0], got[-1]
+    assert start["world_size"] == 2 and end["metrics"]["world_size"] == 2
+    # 28 training pairs in batches of 8: 4 batches an epoch, 2 for each process.
+    assert start["total_steps"] == 3 * 2
+    steps = [e["step"] for e in got if e["event"] == "step"]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+    losses = [e["train_loss"] for e in got if e["event"] == "epoch"]
+    assert losses[-1] < losses[0]
+    generator = Generator.load(Path(end["checkpoint"]), drafts=False)
+    assert not generator.is_template
