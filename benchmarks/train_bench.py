@@ -530,6 +530,9 @@ def run_cuda(work: Workload, args: argparse.Namespace) -> list[dict[str, Any]]:
         else:
             r = time_steps(work, device, profile=profile, **timing)
             rows.append({"name": f"{name[:12]} x1 {label}", "gpus": 1, **r})
+        if rank == 0:  # each row as soon as it is measured: a run cut short keeps its figures
+            for row in rows[-2 if args.ddp else -1 :]:
+                print(f"measured: {row['name']}: {row['tokens_per_s']:,.0f} tokens/s", flush=True)
     if rank == 0:
         cfg = work.cfg
         print(
