@@ -39,10 +39,11 @@ PROMPT_PLACEHOLDER = "NUM"
 FORMS: dict[str, str] = {"INT": "", "FLOAT": "", "U32": "u", "I32": "i", "F32": "f", "F16": "h"}
 _INT_FORMS = frozenset({"INT", "U32", "I32"})
 
-# A number in English text: 8, 2.5, .5, 1e-3; not inside a word (vec4, f32, 2d, x2) and not a
-# version-like 1.2.3.
+# A number in English text: 8, 2.5, .5, 1e-3, both ends of a range 0..1; not inside a word
+# (vec4, f32, 2d, x2) and not a version-like 1.2.3.
 _PROMPT_NUMBER = re.compile(
-    r"(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?(?![\w]|\.[0-9])"
+    r"(?<!\w)(?<![^.]\.)(?<!^\.)(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"(?![\w]|\.[0-9])"
 )
 # A decimal WGSL literal (hex literals are left alone).
 _CODE_NUMBER = re.compile(

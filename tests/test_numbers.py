@@ -61,6 +61,17 @@ def test_digits_inside_words_are_not_numbers() -> None:
     assert numbers.values == ()
 
 
+def test_both_ends_of_a_range_are_numbers() -> None:
+    """``lo..hi`` as people write ranges: both ends become placeholders, signs stay in the text
+    as they do in the code, so a clamp to -2..1 gets both bounds."""
+    numbers = delexicalise_prompt("keep each value inside -2..1 (was 0.5..3.5)")
+    assert numbers.prompt == "keep each value inside -NUM0..NUM1 (was NUM2..NUM3)"
+    assert numbers.values == (2.0, 1.0, 0.5, 3.5)
+    code = "data[i] = clamp(x, -2.0, 1.0);"
+    assert relexicalise_code(delexicalise_code(code, numbers), numbers) == code
+    assert delexicalise_code(code, numbers) == "data[i] = clamp(x, -NUM0_FLOAT, NUM1_FLOAT);"
+
+
 def test_a_prompt_without_numbers_leaves_the_code_alone() -> None:
     numbers = delexicalise_prompt("negate every element in place")
     assert numbers == PromptNumbers("negate every element in place")
