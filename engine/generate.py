@@ -662,6 +662,13 @@ class Generator:
             len(codes),
         )
 
+    def prepare(self) -> None:
+        """Build now what the first answer would otherwise wait for: the prompt index's spelling
+        postings (about 2 s for the shipped model). Safe in a background thread; a no-op for
+        models without an index and for the templates."""
+        if self._decoder is not None and self._decoder.index is not None:
+            _ = self._decoder.index.spelling
+
     def describe(self) -> dict[str, object]:
         """For an editor's model-info view: path, parameter count, settings and metrics."""
         if self._decoder is None:

@@ -64,6 +64,7 @@ class ModelService:
         self.error: str | None = None
         self.generator: Generator | None = None
         self._load_task: asyncio.Task[None] | None = None
+        self._prepare_task: asyncio.Task[None] | None = None
         self._load_generation = 0
         self._jobs: OrderedDict[JobKey, GenerationJob] = OrderedDict()
         self._lock = asyncio.Lock()
@@ -120,6 +121,9 @@ class ModelService:
         log.info("model %s ready in %.1fs", model or "default", time.perf_counter() - started)
         if self.state != "training":
             self.set_state("ready")
+        # The index's spelling postings are built now, in the background, rather than by the
+        # first completion a user asks for.
+        self._prepare_task = asyncio.get_running_loop().create_task(_prepare(generator))
 
     async def wait_ready(self) -> Generator | None:
         if self._load_task is not None and not self._load_task.done():
@@ -212,6 +216,16 @@ def _load_generator(model: str | None) -> Generator:
     from engine.generate import Generator
 
     return Generator.load(model)
+
+
+async def _prepare(generator: Generator) -> None:
+    started = time.perf_counter()
+    try:
+        await asyncio.to_thread(generator.prepare)
+    except Exception:  # the first answer then builds what it needs itself
+        log.exception("preparing the prompt index failed")
+        return
+    log.info("prompt index prepared in %.1fs", time.perf_counter() - started)
 
 
 def _run_generation(

@@ -178,6 +178,23 @@ def test_training_writes_a_prompt_index_that_answers_new_wording(
     assert decoded.similarity is None
 
 
+def test_prepare_builds_the_spelling_postings_before_the_first_answer(
+    trained: tuple[Path, list[float]],
+) -> None:
+    """What the language server does after a model loads, so that the first completion does not
+    wait for the postings; the answers are the same either way."""
+    best, _ = trained
+    prepared = Generator.load(best, drafts=False)
+    index = prepared._decoder.index if prepared._decoder else None
+    assert index is not None and "spelling" not in index.__dict__
+    prepared.prepare()
+    assert "spelling" in index.__dict__
+    cold = Generator.load(best, drafts=False)
+    prompt = "times each value in the array by 7"
+    assert prepared.generate(prompt).code == cold.generate(prompt).code
+    Generator.load("dummy").prepare()  # the templates have nothing to prepare
+
+
 def model_copy(trained: tuple[Path, list[float]], tmp_path: Path) -> Path:
     """A copy of the trained model folder that a test may damage."""
     copy = tmp_path / "model"
