@@ -695,8 +695,6 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from engine.trainer import run_from_cli
-
     try:
         config = resolve_config(args.config)
     except CliError as exc:
@@ -704,6 +702,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         raise
     try:
+        from engine.trainer import run_from_cli  # imports torch: seconds, and Ctrl-C may come
+
         return run_from_cli(
             config,
             epochs=args.epochs,
@@ -713,7 +713,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             output=args.output,
             workspace=args.workspace,
         )
-    except KeyboardInterrupt:  # before training started, or a second Ctrl-C: nothing saved
+    except KeyboardInterrupt:  # while importing torch, or a second Ctrl-C: nothing saved
         if args.progress == "json":
             print(json.dumps({"event": "interrupted", "checkpoint": None}), flush=True)
         raise

@@ -74,10 +74,18 @@ class TrainError(Exception):
 
 
 class TrainingInterrupted(Exception):
-    """Raised after SIGINT/SIGTERM once the checkpoint is safely written."""
+    """Raised after SIGINT/SIGTERM once the checkpoint is safely written.
 
-    def __init__(self, checkpoint: Path) -> None:
-        super().__init__(f"training interrupted; checkpoint kept in {checkpoint}")
+    ``checkpoint`` is the resumable checkpoint the run leaves behind: None when it was stopped
+    before its first step (nothing was written; a resumed run's checkpoint is kept as it was).
+    """
+
+    def __init__(self, checkpoint: Path | None) -> None:
+        if checkpoint is None:
+            text = "training interrupted before its first step; no checkpoint was written"
+        else:
+            text = f"training interrupted; checkpoint kept in {checkpoint}"
+        super().__init__(text)
         self.checkpoint = checkpoint
 
 
@@ -90,7 +98,7 @@ class Progress(Protocol):
     def step(self, info: dict[str, Any]) -> None: ...
     def epoch(self, epoch: int, train_loss: float, val_loss: float | None) -> None: ...
     def end(self, checkpoint: Path, metrics: dict[str, Any]) -> None: ...
-    def interrupted(self, checkpoint: Path) -> None: ...
+    def interrupted(self, checkpoint: Path | None) -> None: ...
     def error(self, message: str) -> None: ...
 
 
@@ -118,8 +126,10 @@ class JsonProgress:
     def end(self, checkpoint: Path, metrics: dict[str, Any]) -> None:
         self._emit({"event": "end", "checkpoint": str(checkpoint), "metrics": metrics})
 
-    def interrupted(self, checkpoint: Path) -> None:
-        self._emit({"event": "interrupted", "checkpoint": str(checkpoint)})
+    def interrupted(self, checkpoint: Path | None) -> None:
+        self._emit(
+            {"event": "interrupted", "checkpoint": None if checkpoint is None else str(checkpoint)}
+        )
 
     def error(self, message: str) -> None:
         self._emit({"event": "error", "message": message})
@@ -195,7 +205,7 @@ class BarProgress:
                 True,
             )
 
-    def interrupted(self, checkpoint: Path) -> None:
+    def interrupted(self, checkpoint: Path | None) -> None:
         if self.tty:  # end the bar's line; the command prints how to resume
             self.stream.write("\n")
             self.stream.flush()
@@ -219,7 +229,7 @@ class SilentProgress:
     def end(self, checkpoint: Path, metrics: dict[str, Any]) -> None:
         pass
 
-    def interrupted(self, checkpoint: Path) -> None:
+    def interrupted(self, checkpoint: Path | None) -> None:
         pass
 
     def error(self, message: str) -> None:
@@ -667,18 +677,31 @@ def setup_runtime(requested: str) -> Runtime:
 
 
 class StopFlag:
-    """Set by SIGINT/SIGTERM; the loop checks it at step boundaries and saves before exiting."""
+    """What SIGINT/SIGTERM do during :func:`train`, which moves through three stages.
+
+    Setting up (config, data, tokenizers, model; ``deferred`` and ``immediate`` both False):
+    nothing has been written, so the signal raises KeyboardInterrupt at once and :func:`train`
+    reports a stop that kept nothing new. Training (``deferred``): the signal sets ``requested``
+    and the loop saves a checkpoint at the next step boundary; a second SIGINT raises
+    KeyboardInterrupt at once. Finishing (``immediate``, the checkpoint is written): raise at
+    once.
+    """
 
     def __init__(self) -> None:
         self.requested = False
+        self.deferred = False
+        """Training: a signal only sets ``requested``; the loop saves and stops."""
         self.immediate = False
         """Raise KeyboardInterrupt at once (after training, when there is nothing to save)."""
+        self.resumable: Path | None = None
+        """The resumable checkpoint a stop leaves now (the one resumed from, or the last save)."""
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.immediate or (self.requested and signum == signal.SIGINT):
-            raise KeyboardInterrupt
+        again = self.requested
         self.requested = True
+        if self.immediate or not self.deferred or (again and signum == signal.SIGINT):
+            raise KeyboardInterrupt
         log.warning("signal %d: saving a checkpoint at the next step boundary", signum)
 
     @contextlib.contextmanager
@@ -775,13 +798,27 @@ def _load_data(
 def train(options: TrainOptions, progress: Progress | None = None) -> TrainResult:
     """Train per the config; see the module docstring for what is written where.
 
-    SIGINT/SIGTERM (in the main thread) are caught from the start: during training the loop
-    saves a resumable checkpoint at the next step boundary and raises
-    :class:`TrainingInterrupted`.
+    SIGINT/SIGTERM (in the main thread) are caught from the start and raise
+    :class:`TrainingInterrupted` after ``progress.interrupted``: during training once the loop
+    has saved a resumable checkpoint at the next step boundary; before the first step at once,
+    with nothing written (see :class:`StopFlag`).
     """
     stop = StopFlag()
     with stop.installed():
-        return _train(options, progress, stop)
+        try:
+            return _train(options, progress, stop)
+        except KeyboardInterrupt:
+            if stop.deferred or stop.immediate or not stop.requested:
+                raise  # the loop or the final metrics handle their own stops
+        # Stopped while setting up: nothing was written.
+        if progress is not None and _is_main_process():
+            progress.interrupted(stop.resumable)
+        raise TrainingInterrupted(stop.resumable)
+
+
+def _is_main_process() -> bool:
+    """Rank 0 of a ``torchrun`` job, or a single process (as :func:`setup_runtime` decides)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) <= 1 or int(os.environ.get("RANK", "0")) == 0
 
 
 def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> TrainResult:
@@ -803,6 +840,8 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         raise TrainError(f"--epochs must be at least 1 (got {num_epochs})")
     out_dir = Path(options.output_dir or tcfg.checkpoint_dir)
     last_dir, best_dir = out_dir / LAST_DIR, out_dir / BEST_DIR
+    if options.resume and (_existing_dir(last_dir) / STATE_FILE).is_file():
+        stop.resumable = _existing_dir(last_dir)  # a stop from here on leaves it as it is
 
     train_ex, val_ex, heldout_ex, mined = _load_data(cfg, seed, options.workspace)
     placeholders = bool(getattr(cfg.tokenizer, "number_placeholders", False))
@@ -962,6 +1001,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     def save_last() -> None:
         if rt.is_main:
             write_checkpoint_dir(last_dir, model, src_tok, tgt_tok, config_text, trainer_state())
+        stop.resumable = last_dir
 
     pad_src, pad_tgt = src_tok.pad_id, tgt_tok.pad_id
     label_smoothing = float(getattr(tcfg, "label_smoothing", 0.0))
@@ -979,6 +1019,8 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         return torch.zeros((), device=rt.device)
 
     epoch_loss_dev = zero_loss()
+    # From here a signal waits for the next step boundary (the loop checks before each step).
+    stop.deferred = True
     report.start(
         {
             "total_steps": total_steps,
@@ -1015,10 +1057,11 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
 
     def interrupt() -> None:
         nonlocal epoch_loss_sum, epoch_loss_dev
-        epoch_loss_sum, epoch_loss_dev = epoch_loss_sum + float(epoch_loss_dev), zero_loss()
-        save_last()
-        report.interrupted(last_dir)
-        raise TrainingInterrupted(last_dir)
+        if steps_this_run > 0:  # before the first step there is nothing new to keep
+            epoch_loss_sum, epoch_loss_dev = epoch_loss_sum + float(epoch_loss_dev), zero_loss()
+            save_last()
+        report.interrupted(stop.resumable)
+        raise TrainingInterrupted(stop.resumable)
 
     train_model.train()
     while epoch < num_epochs:
@@ -1302,7 +1345,12 @@ def run_from_cli(
             again += f" --output {output}"
         if workspace is not None:
             again += f" --workspace {workspace}"
-        if rank == 0:
+        if rank == 0 and exc.checkpoint is None:
+            print(
+                "interrupted before the first training step: no checkpoint was written",
+                file=sys.stderr,
+            )
+        elif rank == 0:
             print(
                 f"interrupted: a resumable checkpoint is in {exc.checkpoint}; continue with "
                 f"`{again} --resume`",

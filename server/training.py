@@ -1,13 +1,19 @@
 """Training from the editor: the CLI's ``train --progress json`` as a child process.
 
 Training takes minutes and all cores, so it never runs in the server's process. The child's
-JSON lines are turned into progress callbacks; stopping sends SIGINT, on which the trainer
-saves a checkpoint and exits with status 130.
+JSON lines are turned into progress callbacks; stopping sends SIGTERM, on which the trainer
+saves a checkpoint (when it has taken a step) and exits with status 130.
+
+SIGTERM rather than SIGINT: until the trainer installs its handler, SIGINT is Python's
+KeyboardInterrupt, which while the interpreter is still starting (importing ``site``) ends it
+with status 1 and a "Fatal Python error" traceback. SIGTERM there simply ends the process, and
+nothing has been written yet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +26,11 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNAL = signal.SIGTERM
+EXIT_INTERRUPTED = 130  # engine.trainer.EXIT_INTERRUPTED, without importing torch here
+STOPPED_CODES = (EXIT_INTERRUPTED, -signal.SIGTERM, -signal.SIGINT)
+"""Exit statuses of a child that ended because it was asked to stop."""
 
 
 def module_command(module: str) -> list[str]:
@@ -115,13 +126,27 @@ class TrainingRun:
         self._on_event = on_event
         self._process: asyncio.subprocess.Process | None = None
         self.stop_requested = False
+        self._signalled = False
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id once it is started."""
+        return None if self._process is None else self._process.pid
 
     def stop(self) -> None:
-        """Ask the trainer to save a checkpoint and exit."""
+        """Ask the trainer to save a checkpoint and exit; safe at any moment, and more than once
+        (the signal is sent once: :meth:`wait_stopped` kills a child that does not stop)."""
         self.stop_requested = True
-        if self._process is not None and self._process.returncode is None:
-            log.info("stopping training (SIGINT to pid %s)", self._process.pid)
-            self._process.send_signal(signal.SIGINT)
+        self._send_stop()
+
+    def _send_stop(self) -> None:
+        process = self._process
+        if process is None or process.returncode is not None or self._signalled:
+            return
+        self._signalled = True
+        log.info("stopping training (%s to pid %s)", STOP_SIGNAL.name, process.pid)
+        with contextlib.suppress(ProcessLookupError):  # it has just exited
+            process.send_signal(STOP_SIGNAL)
 
     async def wait_stopped(self, timeout_s: float) -> None:
         """Wait for the child to exit after :meth:`stop`; kill it after ``timeout_s``."""
@@ -137,6 +162,8 @@ class TrainingRun:
             process.kill()
 
     async def run(self) -> TrainingOutcome:
+        if self.stop_requested:  # stopped before it started: nothing to run
+            return TrainingOutcome("interrupted")
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
         try:
             self._process = await asyncio.create_subprocess_exec(
@@ -149,8 +176,8 @@ class TrainingRun:
             )
         except OSError as exc:
             return TrainingOutcome("failed", message=f"could not start training: {exc}")
-        if self.stop_requested:
-            self._process.send_signal(signal.SIGINT)
+        if self.stop_requested:  # asked while the process was being created
+            self._send_stop()
         stderr_tail: deque[str] = deque(maxlen=20)
         outcome = TrainingOutcome("failed")
         assert self._process.stdout is not None and self._process.stderr is not None
@@ -177,7 +204,8 @@ class TrainingRun:
                     checkpoint=event.get("checkpoint"),
                     metrics=dict(event.get("metrics") or {}),
                 )
-            elif kind == "interrupted":
+            elif kind == "interrupted" and outcome.status != "finished":
+                # (after "end" the model is complete: a stop that came later changes nothing)
                 outcome = TrainingOutcome("interrupted", checkpoint=event.get("checkpoint"))
             elif kind == "error":
                 outcome = TrainingOutcome("failed", message=str(event.get("message", "")))
@@ -186,14 +214,15 @@ class TrainingRun:
             self._on_event(event)
         code = await self._process.wait()
         await stderr_task
-        if outcome.status == "failed" and self.stop_requested and code in (130, -signal.SIGINT):
-            # Stopped before the trainer could install its handler: nothing was saved.
-            outcome = TrainingOutcome("interrupted")
+        stopped = self.stop_requested and code in STOPPED_CODES
+        if outcome.status == "failed" and not outcome.message and stopped:
+            # Stopped before the trainer could report (still starting up): nothing was saved.
+            outcome = TrainingOutcome("interrupted", last_epoch=outcome.last_epoch)
         elif outcome.status == "failed" and not outcome.message:
             detail = "\n".join(line for line in stderr_tail if line.strip())[-1500:]
             outcome.message = f"training exited with status {code}" + (
                 f": {detail}" if detail else ""
             )
-        elif outcome.status == "finished" and code != 0:
+        elif outcome.status == "finished" and code != 0 and not stopped:
             outcome = TrainingOutcome("failed", message=f"training exited with status {code}")
         return outcome

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,9 @@ import torch
 from cli_runner import cli
 from tiny_project import write_project
 
+from engine import trainer
 from engine.generate import Generator
+from engine.trainer import SilentProgress, TrainingInterrupted, TrainOptions
 
 STEP_KEYS = {"epoch", "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s"}
 
@@ -100,6 +105,122 @@ def test_sigint_keeps_a_resumable_checkpoint(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     start = events(resumed.stdout)[0]
     assert start["start_step"] == done and start["total_steps"] == 4
+
+
+def test_a_stop_at_any_moment_of_startup_ends_cleanly(tmp_path: Path) -> None:
+    """What the language server sends to stop a run (SIGTERM), from before Python has started
+    to the first steps: each run ends at once, with status 130 and an ``interrupted`` event
+    once the trainer's handler is in (killed by the signal before), never a traceback, and a
+    checkpoint only when a step was taken. The runs start together: under that load the
+    moments spread over the child's life whatever the machine's speed."""
+    delays = (0.0, 0.005, 0.02, 0.05, 0.2, 0.5, 1.5, 4.0)
+    runs: list[tuple[float, Path, subprocess.Popen[str]]] = []
+    pending: list[tuple[float, subprocess.Popen[str]]] = []
+    for number, delay in enumerate(delays):
+        root = tmp_path / f"run{number}"
+        root.mkdir()
+        config = write_project(root, epochs=500)
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "engine.cli", "train", "--config", str(config),
+             "--progress", "json"],
+            cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )  # fmt: skip
+        if delay == 0.0:
+            proc.send_signal(signal.SIGTERM)
+        else:
+            pending.append((time.monotonic() + delay, proc))
+        runs.append((delay, root, proc))
+    for when, proc in sorted(pending, key=lambda p: p[0]):
+        time.sleep(max(0.0, when - time.monotonic()))
+        proc.send_signal(signal.SIGTERM)
+
+    for delay, root, proc in runs:
+        out, err = proc.communicate(timeout=300)
+        where = f"stopped {delay} s after the start: status {proc.returncode}\n{out}\n{err}"
+        assert proc.returncode in (130, -signal.SIGTERM), where
+        assert "Traceback" not in err and "Fatal Python error" not in err, where
+        got = events(out)
+        assert (proc.returncode == 130) == bool(got), where
+        if not got:
+            assert not (root / "out").exists(), where
+            continue
+        assert got[-1]["event"] == "interrupted" and "end" not in {e["event"] for e in got}
+        checkpoint = got[-1]["checkpoint"]
+        if checkpoint is None:
+            assert "step" not in {e["event"] for e in got}, where
+            assert "no checkpoint was written" in err, where
+            assert not (root / "out" / "last").exists(), where
+        else:
+            assert checkpoint == str(root / "out" / "last"), where
+            state = torch.load(root / "out" / "last" / "trainer_state.pt", weights_only=True)
+            assert state["global_step"] >= 1, where
+
+
+class _Recorder(SilentProgress):
+    """Keeps the events; ``on_start`` runs when the trainer reports its start."""
+
+    def __init__(self, on_start: Callable[[], None] | None = None) -> None:
+        self.events: list[Any] = []
+        self.on_start = on_start
+
+    def start(self, info: dict[str, Any]) -> None:
+        self.events.append("start")
+        if self.on_start is not None:
+            self.on_start()
+
+    def step(self, info: dict[str, Any]) -> None:
+        self.events.append("step")
+
+    def interrupted(self, checkpoint: Path | None) -> None:
+        self.events.append(("interrupted", checkpoint))
+
+
+def _stop_me() -> None:
+    """What a stop request does to the trainer: SIGTERM to this process."""
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler), "the trainer handles SIGTERM (else this would end pytest)"
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("resumed", [False, True], ids=["new", "resumed"])
+@pytest.mark.parametrize("moment", ["setting up", "at the start"])
+def test_a_stop_before_the_first_step_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moment: str, resumed: bool
+) -> None:
+    """A stop while the data is loading, or just before the first step: the run ends at once
+    and writes nothing; a resumed run's checkpoint stays as it was and is the one reported."""
+    config = write_project(tmp_path, epochs=3)
+    out = tmp_path / "out"
+    kept: bytes | None = None
+    if resumed:
+        with pytest.raises(TrainingInterrupted):
+            trainer.train(TrainOptions(config, output_dir=out, stop_after_steps=2))
+        kept = (out / "last" / "trainer_state.pt").read_bytes()
+    recorder = _Recorder(on_start=_stop_me if moment == "at the start" else None)
+    if moment == "setting up":
+        load_data = trainer._load_data
+
+        def stopped_while_loading(*args: Any) -> Any:
+            _stop_me()
+            return load_data(*args)
+
+        monkeypatch.setattr(trainer, "_load_data", stopped_while_loading)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as stopped:
+        trainer.train(TrainOptions(config, output_dir=out, resume=resumed), recorder)
+
+    expected = out / "last" if resumed else None
+    assert stopped.value.checkpoint == expected
+    assert recorder.events[-1] == ("interrupted", expected)
+    assert "step" not in recorder.events
+    assert signal.getsignal(signal.SIGTERM) == previous
+    if resumed:
+        assert (out / "last" / "trainer_state.pt").read_bytes() == kept
+        assert [p.name for p in out.iterdir()] == ["last"]
+    else:
+        assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from lsp_helpers import test_settings, wait_for, write_tiny_training
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+from server.training import TrainingOutcome, TrainingRequest, TrainingRun
 
 pytestmark = pytest.mark.slow
 
@@ -120,6 +123,68 @@ async def test_cancelling_training_keeps_a_checkpoint(
     assert (await execute(client, "tinyAgent.stopTraining"))["stopped"] is True
     await wait_for(lambda: len([m for m in client.messages if "stopped" in m.message]) == 2)
     assert (await execute(client, "tinyAgent.stopTraining"))["stopped"] is False
+
+
+async def test_a_stop_at_any_moment_of_the_child_ends_as_stopped(tmp_path: Path) -> None:
+    """Stops before the child exists, as it starts (Python still importing ``site``), while it
+    imports torch, loads the data and trains: each run ends promptly as "interrupted", never
+    as a failure, with a checkpoint only when one was written. The runs go together, so under
+    that load the moments spread over the child's life whatever the machine's speed."""
+
+    async def stopped(root: Path, delay: float | None) -> TrainingOutcome:
+        root.mkdir()
+        config = write_tiny_training(root, epochs=500, batch_size=1)
+        run = TrainingRun(TrainingRequest(config), lambda event: None)
+        if delay is None:
+            run.stop()
+        task = asyncio.ensure_future(run.run())
+        if delay is not None:
+            await wait_for(lambda: run.pid is not None or task.done(), timeout=120)
+            await asyncio.sleep(delay)
+            run.stop()
+            run.stop()  # a second request (cancel, then shutdown) changes nothing
+        return await asyncio.wait_for(task, timeout=300)
+
+    delays = (None, 0.0, 0.005, 0.02, 0.05, 0.2, 1.0, 4.0)
+    outcomes = await asyncio.gather(
+        *(stopped(tmp_path / f"run{n}", delay) for n, delay in enumerate(delays))
+    )
+    for delay, outcome in zip(delays, outcomes, strict=True):
+        assert (outcome.status, outcome.message) == ("interrupted", ""), (delay, outcome)
+        if outcome.checkpoint is not None:
+            assert (Path(outcome.checkpoint) / "trainer_state.pt").is_file(), (delay, outcome)
+    assert outcomes[0].checkpoint is None and not (tmp_path / "run0" / "checkpoints").exists()
+
+
+async def test_stopping_just_after_starting_says_stopped(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """The user is told "stopped" whenever the stop comes, and never sees a failure."""
+    write_tiny_training(tmp_path, epochs=500, batch_size=1)
+
+    def stop_messages() -> list[types.ShowMessageParams]:
+        return [m for m in client.messages if "Training stopped" in m.message]
+
+    for runs, delay in enumerate((0.0, 0.05, 0.3, 1.0), start=1):
+        started = await execute(client, "tinyAgent.train", {"config": "tiny.toml"})
+        assert started["started"] is True, started
+        await asyncio.sleep(delay)
+        assert (await execute(client, "tinyAgent.stopTraining"))["stopped"] is True
+
+        def told(expected: int = runs) -> bool:
+            return len(stop_messages()) == expected
+
+        await wait_for(told, timeout=180)
+        stopped = stop_messages()[-1]
+        assert stopped.type == types.MessageType.Info, stopped
+        if "checkpoint kept in " in stopped.message:
+            kept = Path(stopped.message.split("checkpoint kept in ")[1].split(" (")[0])
+            assert (kept / "model.safetensors").is_file()
+        else:
+            assert "nothing was saved" in stopped.message
+    assert message_with(client, "Training failed") is None
+    info = await execute(client, "tinyAgent.modelInfo")
+    assert info["state"] == "ready" and info["training"] is False
 
 
 async def test_training_errors_are_shown(client: LanguageClient, tmp_path: Path) -> None:
