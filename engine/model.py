@@ -331,20 +331,31 @@ class Seq2SeqTransformer(nn.Module):
         if n > self.cfg.max_seq_len:
             raise ValueError(f"{what} of {n} tokens exceeds max_seq_len {self.cfg.max_seq_len}")
 
-    def encode(self, src_ids: Tensor, padded: bool = True) -> Memory:
+    def encode(
+        self, src_ids: Tensor, padded: bool = True, prompt_states: Tensor | None = None
+    ) -> Memory:
         """Run the encoder on (B, S) prompt ids, right-padded with ``src_pad_id``.
 
         ``padded=False`` promises that no prompt in the batch is padded: attention then runs
         without a mask, which lets SDPA pick its fastest (flash) kernel.
+
+        ``prompt_states``: the frozen pretrained encoder's (B, S, width) output for these ids,
+        computed beforehand (:meth:`pretrained_states`), so that training does not run the
+        frozen encoder again every epoch. Not with ``prompt_mask_rate`` in training, which
+        changes its input each time.
         """
         s = src_ids.shape[1]
         self._check_length(s, "prompt")
         mask = (src_ids != self.cfg.src_pad_id)[:, None, None, :] if padded else None
         if self.pretrained is not None:
-            if self.training and self.cfg.prompt_mask_rate > 0:
-                src_ids = self._mask_prompt(src_ids)
-            with torch.no_grad():
-                states = self.pretrained(src_ids, mask)
+            masking = self.training and self.cfg.prompt_mask_rate > 0
+            if prompt_states is not None and not masking:
+                states = prompt_states
+            else:
+                if masking:
+                    src_ids = self._mask_prompt(src_ids)
+                with torch.no_grad():
+                    states = self.pretrained(src_ids, mask)
             x = self.drop(self.src_proj(states))
         else:
             pos = torch.arange(s, device=src_ids.device)
@@ -375,9 +386,24 @@ class Seq2SeqTransformer(nn.Module):
         out: Tensor = self.head(self.dec_ln(x))
         return out
 
-    def forward(self, src_ids: Tensor, tgt_in_ids: Tensor, src_padded: bool = True) -> Tensor:
+    def forward(
+        self,
+        src_ids: Tensor,
+        tgt_in_ids: Tensor,
+        src_padded: bool = True,
+        prompt_states: Tensor | None = None,
+    ) -> Tensor:
         """Teacher forcing: (B, S) prompt ids and (B, T) decoder inputs -> (B, T, V) logits."""
-        return self.decode(tgt_in_ids, self.encode(src_ids, src_padded))
+        return self.decode(tgt_in_ids, self.encode(src_ids, src_padded, prompt_states))
+
+    @torch.no_grad()
+    def pretrained_states(self, src_ids: Tensor) -> Tensor:
+        """The frozen pretrained encoder's output for (B, S) right-padded prompt ids."""
+        if self.pretrained is None:
+            raise ValueError("this model has no pretrained prompt encoder")
+        mask = (src_ids != self.cfg.src_pad_id)[:, None, None, :]
+        states: Tensor = self.pretrained(src_ids, mask)
+        return states
 
     def start_cache(self, memory: Memory) -> DecoderCache:
         """Cross-attention keys/values for every layer, computed once per prompt (or beam)."""

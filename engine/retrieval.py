@@ -233,8 +233,12 @@ class PromptIndex:
         pairs: Sequence[tuple[str, str]],
         placeholders: bool,
         threshold: float = DEFAULT_THRESHOLD,
+        embeddings: Tensor | None = None,
     ) -> PromptIndex:
-        """The index of ``pairs`` (prompt, WGSL), numbers as placeholders when ``placeholders``."""
+        """The index of ``pairs`` (prompt, WGSL), numbers as placeholders when ``placeholders``.
+
+        ``embeddings``: the prompts' sentence embeddings where the caller has them already (the
+        trainer's cached encoder states), one row per pair; computed here otherwise."""
         seen: list[str] = []
         program_ids: dict[str, int] = {}
         program_of: list[int] = []
@@ -244,7 +248,8 @@ class PromptIndex:
                 prompt, code = numbers.prompt, delexicalise_code(code, numbers)
             seen.append(prompt)
             program_of.append(program_ids.setdefault(code, len(program_ids)))
-        embeddings = sentence_embeddings(model, tokenizer, seen)
+        if embeddings is None or embeddings.shape[0] != len(seen):
+            embeddings = sentence_embeddings(model, tokenizer, seen)
         programs_of = torch.tensor(program_of, dtype=torch.long)
         return cls(
             embeddings,

@@ -304,6 +304,42 @@ def any_padding(pairs: Sequence[EncodedPair], indices: Sequence[int]) -> bool:
     return len(lengths) > 1
 
 
+def prompt_state_cache(
+    model: Seq2SeqTransformer, pairs: Sequence[EncodedPair], src_pad: int, batch_size: int = 64
+) -> list[Tensor] | None:
+    """Each pair's prompt through the frozen pretrained encoder, once (CPU tensors of shape
+    (prompt length, width), in the order of ``pairs``); None where the model has no frozen
+    encoder or masks its input in training (``prompt_mask_rate``), so it must run every step.
+
+    The frozen encoder gives the same states every epoch; computing them once takes as long as
+    one epoch's share of it (a quarter of the default configuration's CPU step)."""
+    if model.pretrained is None or model.cfg.prompt_mask_rate > 0:
+        return None
+    device = next(model.parameters()).device
+    cache: list[Tensor | None] = [None] * len(pairs)
+    was_training = model.training
+    model.eval()
+    for idx in length_buckets(pairs, batch_size):
+        src, _, _ = collate(pairs, idx, src_pad, 0)
+        states = model.pretrained_states(src.to(device)).float().cpu()
+        for row, i in enumerate(idx):
+            cache[i] = states[row, : len(pairs[i].src)].clone()
+    model.train(was_training)
+    return [s for s in cache if s is not None]
+
+
+def pooled_embeddings(cache: Sequence[Tensor]) -> Tensor:
+    """(N, width) unit-length mean of each cached prompt's states: the sentence embeddings of
+    :func:`engine.retrieval.sentence_embeddings`, without running the encoder again."""
+    pooled = torch.stack([states.mean(0) for states in cache])
+    return F.normalize(pooled, dim=-1)
+
+
+def collate_states(cache: Sequence[Tensor], indices: Sequence[int]) -> Tensor:
+    """(B, S, width) cached prompt states of a batch, right-padded as :func:`collate` pads."""
+    return torch.nn.utils.rnn.pad_sequence([cache[i] for i in indices], batch_first=True)
+
+
 def training_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -316,13 +352,18 @@ def training_step(
     label_smoothing: float,
     clip: float,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]],
+    prompt_states: Tensor | None = None,
 ) -> Tensor:
     """Forward, token cross-entropy (pads ignored), backward, clip, optimizer step.
 
+    ``prompt_states``: the batch's cached frozen-encoder output (:func:`prompt_state_cache`).
     Returns the loss as a detached device tensor (reading it is the caller's choice of sync).
     """
     with autocast():
-        logits = model(src, tgt_in, src_padded)
+        if prompt_states is None:
+            logits = model(src, tgt_in, src_padded)
+        else:
+            logits = model(src, tgt_in, src_padded, prompt_states)
     loss = F.cross_entropy(
         logits.float().flatten(0, 1),
         tgt_out.flatten(),
@@ -488,16 +529,19 @@ def evaluate_loss(
     tgt_pad: int,
     device: torch.device,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]],
+    prompt_states: Sequence[Tensor] | None = None,
 ) -> tuple[float, float, int]:
-    """(summed token loss, correct tokens, tokens) over ``batches`` with dropout off."""
+    """(summed token loss, correct tokens, tokens) over ``batches`` with dropout off;
+    ``prompt_states`` is the pairs' :func:`prompt_state_cache`, where there is one."""
     was_training = model.training
     model.eval()
     loss_sum = correct = 0.0
     count = 0
     for idx in batches:
         src, tgt_in, tgt_out = (t.to(device) for t in collate(pairs, idx, src_pad, tgt_pad))
+        states = None if prompt_states is None else collate_states(prompt_states, idx).to(device)
         with autocast():
-            logits = model(src, tgt_in)
+            logits = model(src, tgt_in, True, states)
         logits = logits.float()
         mask = tgt_out != tgt_pad
         loss_sum += float(
@@ -1019,6 +1063,10 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         return torch.zeros((), device=rt.device)
 
     epoch_loss_dev = zero_loss()
+    # The frozen prompt encoder's output, once for the whole run (still setting up: a signal
+    # here ends the run at once).
+    train_states = prompt_state_cache(model, train_pairs, pad_src)
+    val_states = prompt_state_cache(model, val_pairs, pad_src)
     # From here a signal waits for the next step boundary (the loop checks before each step).
     stop.deferred = True
     report.start(
@@ -1075,6 +1123,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 t.to(rt.device, non_blocking=True)
                 for t in collate(train_pairs, idx, pad_src, pad_tgt)
             )
+            states = None
+            if train_states is not None:
+                states = collate_states(train_states, idx).to(rt.device, non_blocking=True)
             lr = learning_rate(global_step, base_lr, warmup, total_steps, min_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -1089,6 +1140,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 label_smoothing=label_smoothing,
                 clip=clip,
                 autocast=autocast,
+                prompt_states=states,
             )
             tokens = sum(len(train_pairs[i].tgt) - 1 for i in idx)
             if sync_each_step:
@@ -1127,7 +1179,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         val_loss: float | None = None
         if val_batches:
             v_sum, _, v_count = evaluate_loss(
-                model, val_pairs, val_batches, pad_src, pad_tgt, rt.device, autocast
+                model, val_pairs, val_batches, pad_src, pad_tgt, rt.device, autocast, val_states
             )
             val_loss = v_sum / max(1, v_count)
         history["train_loss"].append(train_loss)
@@ -1207,6 +1259,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                     src_tok,
                     [(e.natural_language, e.wgsl_code) for e in train_ex],
                     placeholders,
+                    embeddings=pooled_embeddings(train_states) if train_states else None,
                 ).save(best_dir)
             report.end(best_dir, metrics)
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from engine.retrieval import (
     PromptIndex,
     SpellingIndex,
     fit_adapter,
+    sentence_embeddings,
 )
 from engine.text_encoder import (
     ENCODER_DIR_ENV,
@@ -37,7 +38,15 @@ from engine.text_encoder import (
     load_bert_encoder,
 )
 from engine.tokenizer import load_prompt_tokenizer
-from engine.trainer import TrainOptions, train
+from engine.trainer import (
+    EncodedPair,
+    TrainOptions,
+    collate,
+    collate_states,
+    pooled_embeddings,
+    prompt_state_cache,
+    train,
+)
 
 SENTENCES = [
     "multiply every element by 2.5 in place",
@@ -101,6 +110,27 @@ def encoder_model(seed: int = 0) -> Seq2SeqTransformer:
         prompt_encoder=MINILM,
     )
     return Seq2SeqTransformer(cfg).eval()
+
+
+def test_cached_encoder_states_give_what_the_encoder_gives() -> None:
+    """Training runs the frozen encoder once per prompt and reuses its output every epoch; the
+    model's logits and the index's sentence embeddings must come out as if it ran each time."""
+    model = encoder_model()
+    tok = PretrainedTokenizer(MINILM)
+    prompts = ["double every value", "square each element of the buffer in place", "negate x"]
+    pairs = [EncodedPair(tok.encode(p), [1, 5, 6, 2]) for p in prompts]
+    cache = prompt_state_cache(model, pairs, tok.pad_id, batch_size=2)
+    assert cache is not None and [len(s) for s in cache] == [len(p.src) for p in pairs]
+    idx = [0, 1, 2]
+    src, tgt_in, _ = collate(pairs, idx, tok.pad_id, 0)
+    live = model(src, tgt_in)
+    cached = model(src, tgt_in, True, collate_states(cache, idx))
+    assert torch.allclose(live, cached, atol=1e-5)
+    embeddings = sentence_embeddings(model, tok, prompts)
+    assert torch.allclose(pooled_embeddings(cache), embeddings, atol=1e-5)
+    # masking the prompt in training needs the encoder every step: no cache
+    model.cfg.prompt_mask_rate = 0.2
+    assert prompt_state_cache(model, pairs, tok.pad_id) is None
 
 
 def test_weights_file_leaves_the_frozen_encoder_out_and_loads_back(tmp_path: Path) -> None:
