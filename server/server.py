@@ -1158,7 +1158,7 @@ def _training_summary(request: TrainingRequest, outcome: TrainingOutcome) -> str
         if request.workspace is not None:
             resume += f" --workspace {request.workspace}"
         if outcome.checkpoint is None:
-            return "Training stopped before its first checkpoint; nothing was saved."
+            return "Training stopped before its first step; nothing was saved."
         return (
             f"Training stopped; checkpoint kept in {outcome.checkpoint} (continue with "
             f"`{resume}`). Completions keep using the current model."
