@@ -20,8 +20,9 @@ with N counted where each token meets it: prompt tokens pass the encoder's weigh
 cross-attention key/value projections, WGSL tokens the decoder's weights and the output head;
 plus the attention products (QK^T and AV; causal self-attention counted at half). Embedding
 look-ups, norms and the optimizer are not counted, nor is a frozen pretrained prompt encoder
-(``[model] prompt_encoder``): its forward runs in every step and is in the step time. The count
-is over each pair's real lengths (pads excluded): ``TFLOP/s`` and ``MFU`` are useful work.
+(``[model] prompt_encoder``): as in the trainer, its output is computed once per prompt before
+timing and reused, so it is not in the step time either. The count is over each pair's real
+lengths (pads excluded): ``TFLOP/s`` and ``MFU`` are useful work.
 Where batches are padded (``--pad-tgt``, ``--pad-src``, ``--pad-vocab``), ``pMFU`` counts the
 padded shapes too, i.e. what the chip did.
 
@@ -321,6 +322,11 @@ def time_steps(
 
         train_model = DistributedDataParallel(train_model, device_ids=[device.index])
     batches = [b.to(device) for b in work.batches]
+    # As the trainer does: a frozen pretrained prompt encoder runs once per prompt before
+    # training (untimed here), not in every step.
+    states_of = {}
+    if model.pretrained is not None:
+        states_of = {id(b): model.pretrained_states(b.src) for b in batches}
     cudagraphs = opts.compile_mode == "reduce-overhead"
 
     def autocast() -> contextlib.AbstractContextManager[Any]:
@@ -354,6 +360,7 @@ def time_steps(
             label_smoothing=0.0,
             clip=1.0,
             autocast=autocast,
+            prompt_states=states_of.get(id(batch)),
         )
 
     def sync() -> None:
