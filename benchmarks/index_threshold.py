@@ -24,12 +24,14 @@ import argparse
 import dataclasses
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.datagen import families, phrasing  # noqa: E402
+from engine.datagen.families import Spec  # noqa: E402
 from engine.datagen.generate import build_specs, sample_pairs  # noqa: E402
 
 FRAMES = (
@@ -199,23 +201,37 @@ FRESH_BINARY: dict[str, tuple[str, ...]] = {
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
-def tuning_pairs(per_family: int, seed: int = 4242) -> list[tuple[str, str]]:
-    """(prompt, WGSL) pairs of the compute families in the tuning wording above."""
-    every = (*phrasing.FRAMES["compute"]["train"], *phrasing.FRAMES["compute"]["heldout"])
-    assert not set(FRAMES) & set(every), "tuning frames must be new"
-    phrasing.FRAMES = {**phrasing.FRAMES, "compute": {"train": FRAMES, "heldout": ()}}
-    phrasing.MODIFIERS = {k: {"train": v, "heldout": ()} for k, v in MODIFIERS.items()}
-    phrasing.SLOTS = {k: {"train": v, "heldout": ()} for k, v in SLOTS.items()}
+def _sample(
+    split: phrasing.Split, per_family: int, seed: int, keep: Callable[[Spec], bool]
+) -> list[tuple[str, str]]:
+    """(prompt, WGSL) pairs of the compute specs that ``keep`` accepts, drawn from ``split``
+    with the tuning frames, modifiers and slot words above installed as that split's."""
+    other: phrasing.Split = "heldout" if split == "train" else "train"
+
+    def tables(values: tuple[str, ...]) -> dict[phrasing.Split, tuple[str, ...]]:
+        return {split: values, other: ()}
+
+    phrasing.FRAMES = {**phrasing.FRAMES, "compute": tables(FRAMES)}
+    phrasing.MODIFIERS = {k: tables(v) for k, v in MODIFIERS.items()}
+    phrasing.SLOTS = {k: tables(v) for k, v in SLOTS.items()}
     phrasing.humanize = lambda text, rng: text  # no lead-ins, asides or typos
     rng = random.Random(seed)
     pairs = []
     for group, specs in build_specs(1337).items():
-        if group.startswith("compute"):
+        chosen = [s for s in specs if keep(s)]
+        if chosen and group.startswith("compute"):
             pairs += [
                 (p.natural_language, p.wgsl_code)
-                for p in sample_pairs(specs, "train", per_family, rng)
+                for p in sample_pairs(chosen, split, per_family, rng)
             ]
     return pairs
+
+
+def tuning_pairs(per_family: int, seed: int = 4242) -> list[tuple[str, str]]:
+    """(prompt, WGSL) pairs of the compute families in the tuning wording above."""
+    every = (*phrasing.FRAMES["compute"]["train"], *phrasing.FRAMES["compute"]["heldout"])
+    assert not set(FRAMES) & set(every), "tuning frames must be new"
+    return _sample("train", per_family, seed, lambda spec: True)
 
 
 def fresh_pairs(per_family: int, seed: int = 777) -> list[tuple[str, str]]:
@@ -228,20 +244,10 @@ def fresh_pairs(per_family: int, seed: int = 777) -> list[tuple[str, str]]:
     families.BINARY_OPS = tuple(
         dataclasses.replace(op, heldout=FRESH_BINARY[op.family]) for op in families.BINARY_OPS
     )
-    phrasing.FRAMES = {**phrasing.FRAMES, "compute": {"train": (), "heldout": FRAMES}}
-    phrasing.MODIFIERS = {k: {"train": (), "heldout": v} for k, v in MODIFIERS.items()}
-    phrasing.SLOTS = {k: {"train": (), "heldout": v} for k, v in SLOTS.items()}
-    phrasing.humanize = lambda text, rng: text
-    rng = random.Random(seed)
-    pairs = []
-    for group, specs in build_specs(1337).items():
-        chosen = [s for s in specs if s.heldout and s.family in {**FRESH_UNARY, **FRESH_BINARY}]
-        if chosen and group.startswith("compute"):
-            pairs += [
-                (p.natural_language, p.wgsl_code)
-                for p in sample_pairs(chosen, "heldout", per_family, rng)
-            ]
-    return pairs
+    fresh = {**FRESH_UNARY, **FRESH_BINARY}
+    return _sample(
+        "heldout", per_family, seed, lambda spec: bool(spec.heldout) and spec.family in fresh
+    )
 
 
 def main() -> int:
