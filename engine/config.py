@@ -166,6 +166,12 @@ class TrainingConfig:
 
     num_epochs: int = _key(check=_at_least(1), doc="passes over the training data")
     batch_size: int = _key(check=_at_least(1), doc="pairs per optimiser step")
+    tokens_per_batch: int = _key(
+        0,
+        _at_least(0),
+        "if > 0, training batches hold pairs of similar length up to this many padded WGSL "
+        "tokens instead of batch_size pairs (validation keeps batch_size)",
+    )
     learning_rate: float = _key(check=_positive, doc="peak learning rate after warm-up")
     optimizer: str = _key("adamw", _one_of("adamw", "adam", "sgd"), "adamw, adam or sgd")
     early_stopping: bool = _key(True, doc="stop when validation loss stops improving")

@@ -275,10 +275,28 @@ def model_examples(examples: Sequence[Example], placeholders: bool) -> list[Exam
     return out
 
 
+def _by_length(pairs: Sequence[EncodedPair]) -> list[int]:
+    return sorted(range(len(pairs)), key=lambda i: (len(pairs[i].tgt), len(pairs[i].src), i))
+
+
 def length_buckets(pairs: Sequence[EncodedPair], batch_size: int) -> list[list[int]]:
     """Batches of indices of similar length (little padding); their order is shuffled per epoch."""
-    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].tgt), len(pairs[i].src), i))
+    order = _by_length(pairs)
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def token_buckets(pairs: Sequence[EncodedPair], tokens: int, round_to: int = 1) -> list[list[int]]:
+    """Batches of similar length holding at most ``tokens`` padded WGSL positions each (at least
+    one pair): short pairs come in large batches, long ones in small, so that every step does
+    about the same work and large GPUs are kept busy. ``round_to``: lengths counted as rounded
+    up to a multiple of it (for batches padded further)."""
+    buckets: list[list[int]] = [[]]
+    for i in _by_length(pairs):
+        longest = -(-(len(pairs[i].tgt) - 1) // round_to) * round_to  # ascending: the newest
+        if buckets[-1] and (len(buckets[-1]) + 1) * longest > tokens:
+            buckets.append([])
+        buckets[-1].append(i)
+    return [b for b in buckets if b]
 
 
 def collate(
@@ -957,7 +975,10 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     if cut:
         log.warning("%d training pairs longer than %d tokens were truncated", cut, max_len)
     batch_size = int(tcfg.batch_size)
-    train_batches = length_buckets(train_pairs, batch_size)
+    if tcfg.tokens_per_batch:
+        train_batches = token_buckets(train_pairs, int(tcfg.tokens_per_batch))
+    else:
+        train_batches = length_buckets(train_pairs, batch_size)
     val_batches = length_buckets(val_pairs, batch_size)
     sampler: torch.utils.data.DistributedSampler[int] = torch.utils.data.DistributedSampler(
         _BatchList(train_batches),
@@ -980,7 +1001,9 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     )
     train_model: nn.Module = model
     if getattr(tcfg, "compile", False):
-        train_model = torch.compile(model)  # type: ignore[assignment]
+        # Batches differ in shape from step to step: one graph with symbolic sizes, compiled
+        # once, rather than a specialised graph and then a recompile.
+        train_model = torch.compile(model, dynamic=True)  # type: ignore[assignment]
     if rt.distributed:
         from torch.nn.parallel import DistributedDataParallel
 

@@ -177,3 +177,33 @@ def test_naga_rate_can_be_filled_in_later(tmp_path: Path) -> None:
     assert metrics["heldout_naga_valid_rate"] == 1.0
     saved = json.loads((tmp_path / METRICS_FILE).read_text())
     assert saved == metrics and "naga_valid_rate_missing" not in saved
+
+
+def test_token_budget_batches_hold_similar_lengths_within_the_budget() -> None:
+    from engine.trainer import EncodedPair, token_buckets
+
+    lengths = [5, 40, 12, 33, 7, 90, 20, 21, 60, 3]
+    pairs = [EncodedPair(src=[1, 2], tgt=[0] * (n + 1)) for n in lengths]
+    buckets = token_buckets(pairs, 64)
+    assert sorted(i for b in buckets for i in b) == list(range(len(pairs)))
+    for b in buckets:
+        padded = len(b) * max(lengths[i] for i in b)
+        assert padded <= 64 or len(b) == 1  # a pair longer than the budget goes alone
+    firsts = [[lengths[i] for i in b] for b in buckets]
+    assert firsts == [[3, 5, 7, 12], [20, 21], [33], [40], [60], [90]]
+
+
+def test_training_by_token_budget_learns_with_more_steps_for_a_smaller_budget(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pairs").mkdir()
+    (tmp_path / "tokens").mkdir()
+    by_pairs = write_project(tmp_path / "pairs", epochs=2)
+    by_tokens = tiny_project.write_project(
+        tmp_path / "tokens", epochs=2, training={"tokens_per_batch": 150}
+    )
+    pairs_run = train(options(by_pairs, tmp_path / "pairs" / "out"))
+    tokens_run = train(options(by_tokens, tmp_path / "tokens" / "out"))
+    assert len(tokens_run.step_losses) > len(pairs_run.step_losses)
+    losses = tokens_run.history["val_loss"]
+    assert losses[-1] < losses[0], losses
