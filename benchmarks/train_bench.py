@@ -27,11 +27,14 @@ Where batches are padded (``--pad-tgt``, ``--pad-src``, ``--pad-vocab``), ``pMFU
 padded shapes too, i.e. what the chip did.
 
 Throughput options (CUDA): ``--batch`` or ``--tokens-per-batch`` (pairs grouped by length until
-the padded WGSL tokens reach the budget), ``--pad-tgt``/``--pad-src`` (lengths rounded up to a
-multiple, so a compiled step sees a few shapes), ``--compile-mode``, ``--dynamic``. Prototypes of
-trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a multiple
-of N rows), ``--compile-loss`` (forward and cross-entropy compiled as one graph),
-``--no-cudnn-sdp``. ``--profile FILE`` writes a torch.profiler table of one step.
+the padded WGSL tokens reach the budget, as ``[training] tokens_per_batch`` does in the trainer),
+``--pad-tgt``/``--pad-src`` (lengths rounded up to a multiple, so a compiled step sees a few
+shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder and decoder
+block instead of the whole model: a shorter compile). Prototypes of trainer changes, measured
+here only: ``--pad-vocab`` (the output head rounded up to a multiple of N rows),
+``--compile-loss`` (forward and cross-entropy compiled as one graph), ``--dropout`` (the model's
+dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa`` (eager steps with one
+attention backend). ``--profile FILE`` writes a torch.profiler table of one step.
 ``benchmarks/train_mfu_sweep.py`` runs many such settings in one process.
 """
 
@@ -178,19 +181,6 @@ def load_real_data(config_path: Path) -> RealData:
     )
 
 
-def token_budget_buckets(pairs: list[Any], budget: int, pad_tgt: int) -> list[list[int]]:
-    """Pairs sorted by length as :func:`engine.trainer.length_buckets` sorts them, grouped so that
-    each batch holds at most ``budget`` (padded) WGSL positions: short pairs come in big batches."""
-    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].tgt), len(pairs[i].src), i))
-    buckets: list[list[int]] = [[]]
-    for i in order:
-        t = round_up(len(pairs[i].tgt) - 1, pad_tgt)  # the longest so far: sorted ascending
-        if buckets[-1] and (len(buckets[-1]) + 1) * t > budget:
-            buckets.append([])
-        buckets[-1].append(i)
-    return buckets
-
-
 def make_batch(data: RealData, idx: list[int], pad_src: int, pad_tgt: int) -> Batch:
     """The trainer's collate, then lengths rounded up to multiples of ``pad_src``/``pad_tgt``."""
     from engine.trainer import any_padding, collate
@@ -212,12 +202,12 @@ def real_workload(
 ) -> Workload:
     """The trainer's own batches: tokenised pairs, bucketed by length, a random sample of at most
     ``--max-batches`` (32) of one epoch's batches."""
-    from engine.trainer import length_buckets
+    from engine.trainer import length_buckets, token_buckets
 
     data = data or load_real_data(Path(args.config_path))
     cfg = model_config(config, data.src_vocab, data.tgt_vocab)
     if args.tokens_per_batch:
-        buckets = token_budget_buckets(data.pairs, args.tokens_per_batch, args.pad_tgt)
+        buckets = token_buckets(data.pairs, args.tokens_per_batch, args.pad_tgt)
         size = f"about {args.tokens_per_batch:,} WGSL positions"
     else:
         buckets = length_buckets(data.pairs, args.batch)
@@ -271,6 +261,9 @@ class StepOptions:
     pad_vocab: int = 1  # prototype: the model's WGSL vocabulary rounded up to a multiple
     no_cudnn_sdp: bool = False  # keep SDPA off its cuDNN backend
     bf16: bool = True
+    dropout: float | None = None  # prototype: the model's dropout instead of the config's
+    regional: bool = False  # compile each encoder/decoder block, not the whole model
+    sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
 
 
 def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
@@ -300,6 +293,9 @@ def time_steps(
     profile: Path | None = None,
 ) -> dict[str, Any]:
     opts = options or StepOptions(compile_mode="default" if compile_model else None, bf16=bf16)
+    if opts.sdpa != "auto" and opts.compile_mode is not None:
+        # measured: a compiled graph keeps the backend it picked (cuDNN) whatever the context
+        raise ValueError("--sdpa chooses the attention backend of eager steps only")
     if opts.compile_mode is not None:
         torch._dynamo.reset()  # a fresh cache per row: no recompile limit carried over
     torch.backends.cuda.enable_cudnn_sdp(not opts.no_cudnn_sdp)
@@ -307,6 +303,8 @@ def time_steps(
     cfg = work.cfg
     if opts.pad_vocab > 1:
         cfg = replace(cfg, tgt_vocab_size=round_up(cfg.tgt_vocab_size, opts.pad_vocab))
+    if opts.dropout is not None:
+        cfg = replace(cfg, dropout=opts.dropout)
     model = Seq2SeqTransformer(cfg).to(device)
     optimizer = make_optimizer(model, "adamw", 3e-4, 0.01, fused=device.type == "cuda")
     train_model: torch.nn.Module = model
@@ -315,7 +313,12 @@ def time_steps(
         compile_kwargs = {"dynamic": opts.dynamic}
         if opts.compile_mode != "default":
             compile_kwargs["mode"] = opts.compile_mode
-    if opts.compile_mode is not None and not opts.compile_loss:
+    if opts.compile_mode is not None and opts.regional:
+        # Regional compilation: the blocks of a stack share one compiled graph (their
+        # parameters are graph inputs), so the compile costs about one block per stack.
+        for block in [*model.encoder, *model.decoder]:
+            block.compile(**compile_kwargs)
+    elif opts.compile_mode is not None and not opts.compile_loss:
         train_model = torch.compile(model, **compile_kwargs)  # type: ignore[assignment]
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
@@ -339,6 +342,10 @@ def time_steps(
         loss_fn = torch.compile(loss_fn, **compile_kwargs)
 
     def step(batch: Batch) -> torch.Tensor:
+        with sdpa_backend(opts.sdpa):
+            return _step(batch)
+
+    def _step(batch: Batch) -> torch.Tensor:
         if cudagraphs:
             torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
         if opts.compile_loss:  # training_step with the loss inside the compiled function
@@ -398,6 +405,20 @@ def time_steps(
         if device.type == "cuda"
         else 0.0,
     }
+
+
+def sdpa_backend(name: str) -> contextlib.AbstractContextManager[Any]:
+    """SDPA limited to one backend (``auto``: PyTorch's own choice)."""
+    if name == "auto":
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    backend = {
+        "math": SDPBackend.MATH,
+        "efficient": SDPBackend.EFFICIENT_ATTENTION,
+        "cudnn": SDPBackend.CUDNN_ATTENTION,
+    }[name]
+    return sdpa_kernel([backend])
 
 
 def profile_step(run: Any, sync: Any, path: Path) -> None:
@@ -478,6 +499,9 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
         compile_loss=args.compile_loss,
         pad_vocab=args.pad_vocab,
         no_cudnn_sdp=args.no_cudnn_sdp,
+        dropout=args.dropout,
+        regional=args.regional,
+        sdpa=args.sdpa,
     )
 
 
@@ -599,6 +623,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--pad-vocab", type=int, default=1, help="prototype: WGSL head rows to a multiple of N"
     )
     parser.add_argument("--no-cudnn-sdp", action="store_true", help="SDPA without cuDNN")
+    parser.add_argument(
+        "--sdpa",
+        choices=["auto", "math", "efficient", "cudnn"],
+        default="auto",
+        help="eager: SDPA limited to this backend",
+    )
+    parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
+    parser.add_argument(
+        "--regional", action="store_true", help="compiled: each block, not the whole model"
+    )
     parser.add_argument("--profile", type=Path, help="cuda: profiler table of one step (per mode)")
     parser.add_argument("--ddp", action="store_true", help="under torchrun: DDP vs one GPU")
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_DENSE_TFLOPS)
