@@ -31,7 +31,9 @@ the padded WGSL tokens reach the budget, as ``[training] tokens_per_batch`` does
 ``--pad-tgt``/``--pad-src`` (lengths rounded up to a multiple, so a compiled step sees a few
 shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder and decoder
 block instead of the whole model: a shorter compile). Prototypes of trainer changes, measured
-here only: ``--pad-vocab`` (the output head rounded up to a multiple of N rows),
+here only: ``--pack`` (the pairs of a batch laid end to end with no padding, attention by
+variable-length kernels: ``Seq2SeqTransformer.forward_packed``), ``--pad-vocab`` (the output
+head rounded up to a multiple of N rows),
 ``--compile-loss`` (forward and cross-entropy compiled as one graph), ``--dropout`` (the model's
 dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa`` (eager steps with one
 attention backend). ``--profile FILE`` writes a torch.profiler table of one step.
@@ -61,7 +63,7 @@ else:  # Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.model import ModelConfig, Seq2SeqTransformer  # noqa: E402
+from engine.model import ModelConfig, Packed, Seq2SeqTransformer  # noqa: E402
 from engine.trainer import make_optimizer, training_step  # noqa: E402
 
 H100_BF16_DENSE_TFLOPS = 989.0
@@ -83,6 +85,8 @@ class Batch:
     src_padded: bool
     src_lens: tuple[int, ...]  # real prompt lengths (pads excluded)
     tgt_lens: tuple[int, ...]  # real WGSL lengths: tokens predicted per pair
+    # --pack: src, tgt_in and tgt_out are 1-D, the pairs laid end to end as these say
+    packed: tuple[Packed, Packed] | None = None
 
     @property
     def tokens(self) -> int:
@@ -102,6 +106,7 @@ class Batch:
             self.src_padded,
             self.src_lens,
             self.tgt_lens,
+            None if self.packed is None else (self.packed[0].to(device), self.packed[1].to(device)),
         )
 
 
@@ -181,10 +186,26 @@ def load_real_data(config_path: Path) -> RealData:
     )
 
 
-def make_batch(data: RealData, idx: list[int], pad_src: int, pad_tgt: int) -> Batch:
-    """The trainer's collate, then lengths rounded up to multiples of ``pad_src``/``pad_tgt``."""
+def make_batch(
+    data: RealData, idx: list[int], pad_src: int, pad_tgt: int, pack: bool = False
+) -> Batch:
+    """The trainer's collate, then lengths rounded up to multiples of ``pad_src``/``pad_tgt``;
+    or with ``pack`` the pairs laid end to end with no padding."""
     from engine.trainer import any_padding, collate
 
+    if pack:
+        chosen = [data.pairs[i] for i in idx]
+        src_lens = tuple(len(p.src) for p in chosen)
+        tgt_lens = tuple(len(p.tgt) - 1 for p in chosen)
+        return Batch(
+            torch.tensor([t for p in chosen for t in p.src]),
+            torch.tensor([t for p in chosen for t in p.tgt[:-1]]),
+            torch.tensor([t for p in chosen for t in p.tgt[1:]]),
+            False,
+            src_lens,
+            tgt_lens,
+            (Packed.of(list(src_lens)), Packed.of(list(tgt_lens))),
+        )
     src, tgt_in, tgt_out = collate(data.pairs, idx, data.src_pad, data.tgt_pad)
     s_extra = round_up(src.shape[1], pad_src) - src.shape[1]
     t_extra = round_up(tgt_in.shape[1], pad_tgt) - tgt_in.shape[1]
@@ -213,10 +234,12 @@ def real_workload(
         buckets = length_buckets(data.pairs, args.batch)
         size = f"{args.batch} pairs"
     chosen = random.Random(0).sample(buckets, min(len(buckets), args.max_batches))
-    batches = [make_batch(data, idx, args.pad_src, args.pad_tgt) for idx in chosen]
+    batches = [make_batch(data, idx, args.pad_src, args.pad_tgt, args.pack) for idx in chosen]
     epoch_tokens = sum(len(p.tgt) - 1 for p in data.pairs)
     pads = ""
-    if args.pad_tgt > 1 or args.pad_src > 1:
+    if args.pack:
+        pads = ", packed (no padding)"
+    elif args.pad_tgt > 1 or args.pad_src > 1:
         pads = f", lengths padded to multiples of {args.pad_src} (prompt) / {args.pad_tgt} (WGSL)"
     text = (
         f"real batches of {size} ({len(chosen)} of an epoch's {len(buckets)}{pads}) from "
@@ -237,7 +260,7 @@ def forward_flops(cfg: ModelConfig, batch: Batch, padded: bool = False, vocab: i
     enc_per_token = n * (4 * d * d + 2 * d * ff)
     dec_per_token = n * (4 * d * d + 2 * d * d + 2 * d * ff) + d * v
     cross_kv_per_src_token = n * 2 * d * d
-    if padded:
+    if padded and batch.packed is None:
         b, s = batch.src.shape
         t = batch.tgt_in.shape[1]
         lengths = [(s, t)] * b
@@ -341,9 +364,26 @@ def time_steps(
     if opts.compile_loss and opts.compile_mode is not None:
         loss_fn = torch.compile(loss_fn, **compile_kwargs)
 
+    packed_forward = model.forward_packed
+    if opts.compile_mode is not None:
+        packed_forward = torch.compile(packed_forward, **compile_kwargs)
+
     def step(batch: Batch) -> torch.Tensor:
+        if batch.packed is not None:
+            return _packed_step(batch, batch.packed)
         with sdpa_backend(opts.sdpa):
             return _step(batch)
+
+    def _packed_step(batch: Batch, seqs: tuple[Packed, Packed]) -> torch.Tensor:
+        """training_step's work on packed pairs: every logit is a real position."""
+        with autocast():
+            logits = packed_forward(batch.src, seqs[0], batch.tgt_in, seqs[1])
+        loss = torch.nn.functional.cross_entropy(logits.float(), batch.tgt_out)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        return loss.detach()
 
     def _step(batch: Batch) -> torch.Tensor:
         if cudagraphs:
@@ -606,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-batches", type=int, default=32, help="real batches sampled")
     parser.add_argument("--pad-tgt", type=int, default=1, help="WGSL lengths to a multiple of N")
     parser.add_argument("--pad-src", type=int, default=1, help="prompt lengths to a multiple of N")
+    parser.add_argument(
+        "--pack", action="store_true", help="real data: pairs laid end to end, no padding"
+    )
     parser.add_argument("--src-len", type=int, default=SYNTHETIC_SRC_LEN, help="--synthetic")
     parser.add_argument("--tgt-len", type=int, default=SYNTHETIC_TGT_LEN, help="--synthetic")
     parser.add_argument("--steps", type=int, help="timed steps (default: 6 cpu, 30 cuda)")
@@ -660,6 +703,8 @@ def main() -> None:
     cpu = args.device == "cpu"
     if not cpu and not torch.cuda.is_available():
         sys.exit("error: --device cuda but PyTorch sees no CUDA GPU")
+    if args.synthetic and args.pack:
+        sys.exit("error: --pack needs the real training pairs (not --synthetic)")
     work = synthetic_workload(config, args) if args.synthetic else real_workload(config, args)
     rows = run_cpu(work, config, args) if cpu else run_cuda(work, args)
     if args.json and int(os.environ.get("RANK", "0")) == 0:

@@ -84,6 +84,74 @@ class ModelConfig:
 # Attention
 
 
+@dataclass(frozen=True)
+class Packed:
+    """Sequences of different lengths laid end to end along one axis, with no padding: row
+    ``starts[i]`` to ``starts[i + 1]`` is sequence ``i``. Training on large GPUs uses it, so
+    that no work is spent on pads (:meth:`Seq2SeqTransformer.forward_packed`)."""
+
+    starts: Tensor  # int32 (B + 1,): cumulative lengths, starting at 0
+    positions: Tensor  # long (N,): each row's position within its sequence
+    longest: int
+
+    @staticmethod
+    def of(lengths: list[int], device: torch.device | None = None) -> Packed:
+        starts = torch.zeros(len(lengths) + 1, dtype=torch.int32)
+        starts[1:] = torch.tensor(lengths, dtype=torch.int32).cumsum(0)
+        positions = torch.cat([torch.arange(n) for n in lengths])
+        return Packed(starts.to(device), positions.to(device), max(lengths))
+
+    def to(self, device: torch.device) -> Packed:
+        return Packed(self.starts.to(device), self.positions.to(device), self.longest)
+
+
+def _varlen_causal(causal: bool) -> dict[str, Any]:
+    """How this PyTorch's ``varlen_attn`` is told to be causal (the argument changed name)."""
+    import inspect
+
+    from torch.nn.attention.varlen import varlen_attn
+
+    if "window_size" in inspect.signature(varlen_attn).parameters:
+        return {"window_size": (-1, 0) if causal else (-1, -1)}
+    return {"is_causal": causal}
+
+
+def packed_attention(
+    q: Tensor, k: Tensor, v: Tensor, q_seqs: Packed, k_seqs: Packed, causal: bool
+) -> Tensor:
+    """Attention within each packed sequence: (N, H, D) queries against (M, H, D) keys/values,
+    query sequence i against key sequence i. On CUDA one variable-length flash kernel (no
+    dropout of attention weights: the kernel has none); elsewhere one sequence at a time."""
+    if q.is_cuda:
+        from torch.nn.attention.varlen import varlen_attn
+
+        out = varlen_attn(
+            q,
+            k,
+            v,
+            q_seqs.starts,
+            k_seqs.starts,
+            q_seqs.longest,
+            k_seqs.longest,
+            **_varlen_causal(causal),
+        )
+        assert isinstance(out, Tensor)  # no auxiliary outputs were asked for
+        return out
+    qs, ks = q_seqs.starts.tolist(), k_seqs.starts.tolist()
+    parts = []
+    for i in range(len(qs) - 1):
+        head = slice(qs[i], qs[i + 1])
+        keys = slice(ks[i], ks[i + 1])
+        y = F.scaled_dot_product_attention(
+            q[head].transpose(0, 1),
+            k[keys].transpose(0, 1),
+            v[keys].transpose(0, 1),
+            is_causal=causal,
+        )
+        parts.append(y.transpose(0, 1))
+    return torch.cat(parts)
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention; causal in the decoder, padding-masked in the encoder."""
 
@@ -116,6 +184,13 @@ class SelfAttention(nn.Module):
     def _split(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         return self._heads(q), self._heads(k), self._heads(v)
+
+    def packed(self, x: Tensor, seqs: Packed) -> Tensor:
+        """``x``: (N, d) rows of the sequences ``seqs`` laid end to end."""
+        n, d = x.shape
+        q, k, v = (t.view(n, self.nhead, d // self.nhead) for t in self.qkv(x).chunk(3, dim=-1))
+        out: Tensor = self.proj(packed_attention(q, k, v, seqs, seqs, self.causal).flatten(1))
+        return out
 
     def step(self, x: Tensor, past: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor, Tensor]:
         """One new position per sequence: returns (output, keys, values) with the past appended."""
@@ -159,6 +234,16 @@ class CrossAttention(nn.Module):
         out: Tensor = self.proj(y.transpose(1, 2).flatten(2))
         return out
 
+    def packed(self, x: Tensor, memory: Tensor, x_seqs: Packed, memory_seqs: Packed) -> Tensor:
+        """(N, d) packed queries attend to their own sequence's rows of (M, d) packed memory."""
+        d = x.shape[1]
+        heads = (self.nhead, d // self.nhead)
+        k, v = (t.view(-1, *heads) for t in self.kv(memory).chunk(2, dim=-1))
+        q = self.q(x).view(-1, *heads)
+        y = packed_attention(q, k, v, x_seqs, memory_seqs, causal=False)
+        out: Tensor = self.proj(y.flatten(1))
+        return out
+
 
 class FeedForward(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
@@ -190,6 +275,11 @@ class EncoderBlock(nn.Module):
         out: Tensor = x + self.ff(self.ln2(x))
         return out
 
+    def packed(self, x: Tensor, seqs: Packed) -> Tensor:
+        x = x + self.drop(self.attn.packed(self.ln1(x), seqs))
+        out: Tensor = x + self.ff(self.ln2(x))
+        return out
+
 
 class DecoderBlock(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
@@ -206,6 +296,12 @@ class DecoderBlock(nn.Module):
         x = x + self.drop(self.self_attn(self.ln1(x)))
         kv = self.cross_attn.keys_values(memory)
         x = x + self.drop(self.cross_attn(self.ln2(x), kv, memory_mask))
+        out: Tensor = x + self.ff(self.ln3(x))
+        return out
+
+    def packed(self, x: Tensor, memory: Tensor, seqs: Packed, memory_seqs: Packed) -> Tensor:
+        x = x + self.drop(self.self_attn.packed(self.ln1(x), seqs))
+        x = x + self.drop(self.cross_attn.packed(self.ln2(x), memory, seqs, memory_seqs))
         out: Tensor = x + self.ff(self.ln3(x))
         return out
 
@@ -320,6 +416,10 @@ class Seq2SeqTransformer(nn.Module):
             nn.init.normal_(module.weight, std=0.02)
 
     @property
+    def encoder_blocks(self) -> list[EncoderBlock]:
+        return [b for b in self.encoder if isinstance(b, EncoderBlock)]
+
+    @property
     def decoder_blocks(self) -> list[DecoderBlock]:
         return [b for b in self.decoder if isinstance(b, DecoderBlock)]
 
@@ -395,6 +495,28 @@ class Seq2SeqTransformer(nn.Module):
     ) -> Tensor:
         """Teacher forcing: (B, S) prompt ids and (B, T) decoder inputs -> (B, T, V) logits."""
         return self.decode(tgt_in_ids, self.encode(src_ids, src_padded, prompt_states))
+
+    def forward_packed(
+        self, src_ids: Tensor, src_seqs: Packed, tgt_in_ids: Tensor, tgt_seqs: Packed
+    ) -> Tensor:
+        """Teacher forcing on packed batches: (N,) prompt ids laid end to end as ``src_seqs``
+        and (M,) decoder inputs as ``tgt_seqs`` -> (M, V) logits, with no padding anywhere.
+        The same function as :meth:`forward` on each pair, except that attention weights are
+        not dropped out. Models with a pretrained prompt encoder use :meth:`forward`."""
+        if self.pretrained is not None:
+            raise ValueError("packed batches need a model without a pretrained prompt encoder")
+        self._check_length(src_seqs.longest, "prompt")
+        self._check_length(tgt_seqs.longest, "WGSL sequence")
+        x = self.drop(self.src_embed(src_ids) + self.src_pos(src_seqs.positions))
+        for enc in self.encoder_blocks:
+            x = enc.packed(x, src_seqs)
+        memory = self.enc_ln(x)
+        tgt = self.tgt_embed(tgt_in_ids) * self.embed_scale + self.tgt_pos(tgt_seqs.positions)
+        y = self.drop(tgt)
+        for dec in self.decoder_blocks:
+            y = dec.packed(y, memory, tgt_seqs, src_seqs)
+        out: Tensor = self.head(self.dec_ln(y))
+        return out
 
     @torch.no_grad()
     def pretrained_states(self, src_ids: Tensor) -> Tensor:
