@@ -6,6 +6,8 @@ attends to the encoder through cross-attention. Attention goes through
 ``torch.nn.functional.scaled_dot_product_attention`` (flash / memory-efficient kernels where the
 device has them). Blocks are pre-norm; positions are learned; the decoder's input embedding and
 its output head share one matrix.
+Training can also take pairs laid end to end with no padding
+(:meth:`Seq2SeqTransformer.forward_packed`, variable-length attention kernels on CUDA).
 
 Inference is incremental: :meth:`Seq2SeqTransformer.encode` runs once per prompt, then each
 :meth:`Seq2SeqTransformer.decode_step` feeds one new token per sequence and reuses a
