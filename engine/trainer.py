@@ -291,8 +291,8 @@ def token_buckets(pairs: Sequence[EncodedPair], tokens: int, round_to: int = 1) 
     about the same work and large GPUs are kept busy. ``round_to``: lengths counted as rounded
     up to a multiple of it (for batches padded further)."""
     buckets: list[list[int]] = [[]]
-    for i in _by_length(pairs):
-        longest = -(-(len(pairs[i].tgt) - 1) // round_to) * round_to  # ascending: the newest
+    for i in _by_length(pairs):  # shortest first, so pair i is the longest of its batch
+        longest = -(-(len(pairs[i].tgt) - 1) // round_to) * round_to
         if buckets[-1] and (len(buckets[-1]) + 1) * longest > tokens:
             buckets.append([])
         buckets[-1].append(i)
