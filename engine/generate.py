@@ -273,11 +273,9 @@ class _Decoder:
         """The prompt index's nearest training program for ``prompt`` (None without an index)."""
         if self.index is None:
             return None
-        from engine.retrieval import sentence_embeddings
-
         seen = delexicalise_prompt(prompt).prompt if self.index.placeholders else prompt
         with self.lock:
-            embedding = sentence_embeddings(self.model, self.loaded.prompt_tokenizer, [seen])[0]
+            embedding = self.index.embed(self.model, self.loaded.prompt_tokenizer, [seen])[0]
         return self.index.nearest(embedding, prompt)
 
     def code(self, ids: Sequence[int], prompt: str) -> str:
