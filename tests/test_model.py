@@ -147,3 +147,26 @@ def test_a_pickle_in_place_of_the_weights_is_refused(tmp_path: Path) -> None:
 def test_head_count_must_divide_the_width() -> None:
     with pytest.raises(ValueError, match="divisible"):
         ModelConfig(src_vocab_size=5, tgt_vocab_size=5, d_model=30, nhead=4)
+
+
+def test_saved_files_get_the_permissions_of_a_plain_write(tmp_path: Path) -> None:
+    """New files get 0o666 less the umask (others on a shared machine can read a model);
+    a file written again keeps the mode its owner gave it."""
+    import os
+    import stat
+
+    from engine.model import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "new.json", b"{}")
+        kept = tmp_path / "private.json"
+        kept.write_bytes(b"{}")
+        kept.chmod(0o600)
+        atomic_write_bytes(kept, b"[]")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_bytes() == b"[]"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "private.json"]
