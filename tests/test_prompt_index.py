@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from test_text_encoder import encoder_model
 
 import engine.retrieval as retrieval
 from engine.generate import Generator
-from engine.model import ModelConfig, Seq2SeqTransformer
+from engine.model import Seq2SeqTransformer
 from engine.retrieval import (
     INDEX_PROGRAMS,
     INDEX_WEIGHTS,
@@ -64,19 +65,7 @@ def few_steps() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def model() -> Seq2SeqTransformer:
-    torch.manual_seed(0)
-    cfg = ModelConfig(
-        src_vocab_size=30522,
-        tgt_vocab_size=50,
-        d_model=32,
-        nhead=4,
-        num_layers=1,
-        dim_feedforward=64,
-        dropout=0.0,
-        max_seq_len=64,
-        prompt_encoder=MINILM,
-    )
-    return Seq2SeqTransformer(cfg).eval()
+    return encoder_model(0)
 
 
 @pytest.fixture(scope="module")
