@@ -248,7 +248,6 @@ def _lower_states(
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     lower: list[Tensor | None] = [None] * len(ids)
     pooled: list[Tensor | None] = [None] * len(ids)
-    split = len(encoder.layers) - below
     with torch.no_grad():
         for start in range(0, len(order), _BATCH):
             chunk = order[start : start + _BATCH]
@@ -258,17 +257,9 @@ def _lower_states(
                 device=device,
             )
             keep = batch != tokenizer.pad_id
-            mask = keep[:, None, None, :]
-            x = encoder.embed_norm(
-                encoder.word(batch)
-                + encoder.position(torch.arange(width, device=device))
-                + encoder.segment.weight[0]
-            )
-            for n, layer in enumerate(encoder.layers):
-                if n == split:
-                    for row, i in enumerate(chunk):
-                        lower[i] = x[row, : len(ids[i])].float().cpu()
-                x = layer(x, mask)
+            states, x = encoder.split(batch, keep[:, None, None, :], below)
+            for row, i in enumerate(chunk):
+                lower[i] = states[row, : len(ids[i])].float().cpu()
             for row, vec in zip(chunk, _mean_pool(x.float(), keep).cpu(), strict=True):
                 pooled[row] = vec
     return [t for t in lower if t is not None], [t for t in pooled if t is not None]

@@ -219,11 +219,19 @@ class BertEncoder(nn.Module):
 
     def forward(self, ids: Tensor, mask: Tensor | None = None) -> Tensor:
         """``mask``: bool (B, 1, 1, S), True on real tokens; None when nothing is padded."""
+        return self.split(ids, mask, 0)[1]
+
+    def split(self, ids: Tensor, mask: Tensor | None, top: int) -> tuple[Tensor, Tensor]:
+        """One pass that returns the token states below the top ``top`` layers as well as the
+        output (the same tensor when ``top`` is 0)."""
         pos = torch.arange(ids.shape[1], device=ids.device)
         x: Tensor = self.embed_norm(self.word(ids) + self.position(pos) + self.segment.weight[0])
-        for layer in self.layers:
+        below = x
+        for n, layer in enumerate(self.layers):
+            if n == len(self.layers) - top:
+                below = x
             x = layer(x, mask)
-        return x
+        return (x if top == 0 else below), x
 
 
 # checkpoint name (after "encoder.layer.N.") -> our name (after "layers.N.")
