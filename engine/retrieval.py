@@ -36,7 +36,7 @@ import functools
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -237,17 +237,15 @@ class TunedLayers(torch.nn.Module):
         return int(self.layers[0].heads)  # type: ignore[arg-type]
 
 
-def _lower_states(
+def _encoded_batches(
     encoder: BertEncoder, tokenizer: PromptTokenizer, prompts: Sequence[str], below: int
-) -> tuple[list[Tensor], list[Tensor]]:
-    """For each prompt: the encoder's token states below its top ``below`` layers, and its
-    mean-pooled unit-length sentence embedding (the whole frozen encoder). One pass; prompts of
-    similar length are batched together."""
+) -> Iterator[tuple[list[int], list[int], Tensor, Tensor, Tensor]]:
+    """The prompts through the encoder in batches of similar length: for each batch the prompts'
+    positions in ``prompts``, their lengths in word pieces, the token states below the top
+    ``below`` layers, the output states and the (B, S) mask of real tokens."""
     device = next(encoder.parameters()).device
     ids = [tokenizer.encode(p)[: encoder.shape.max_positions] for p in prompts]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    lower: list[Tensor | None] = [None] * len(ids)
-    pooled: list[Tensor | None] = [None] * len(ids)
     with torch.no_grad():
         for start in range(0, len(order), _BATCH):
             chunk = order[start : start + _BATCH]
@@ -258,10 +256,21 @@ def _lower_states(
             )
             keep = batch != tokenizer.pad_id
             states, x = encoder.split(batch, keep[:, None, None, :], below)
-            for row, i in enumerate(chunk):
-                lower[i] = states[row, : len(ids[i])].float().cpu()
-            for row, vec in zip(chunk, _mean_pool(x.float(), keep).cpu(), strict=True):
-                pooled[row] = vec
+            yield chunk, [len(ids[i]) for i in chunk], states, x, keep
+
+
+def _lower_states(
+    encoder: BertEncoder, tokenizer: PromptTokenizer, prompts: Sequence[str], below: int
+) -> tuple[list[Tensor], list[Tensor]]:
+    """For each prompt: the encoder's token states below its top ``below`` layers, and its
+    mean-pooled unit-length sentence embedding (the whole frozen encoder). One pass."""
+    lower: list[Tensor | None] = [None] * len(prompts)
+    pooled: list[Tensor | None] = [None] * len(prompts)
+    for chunk, lengths, states, x, keep in _encoded_batches(encoder, tokenizer, prompts, below):
+        for row, (i, n) in enumerate(zip(chunk, lengths, strict=True)):
+            lower[i] = states[row, :n].float().cpu()
+        for i, vec in zip(chunk, _mean_pool(x.float(), keep).cpu(), strict=True):
+            pooled[i] = vec
     return [t for t in lower if t is not None], [t for t in pooled if t is not None]
 
 
@@ -355,19 +364,10 @@ def sentence_embeddings(
     encoder = model.pretrained
     if encoder is None:
         raise ValueError("sentence embeddings need a model with a pretrained prompt encoder")
-    device = next(encoder.parameters()).device
-    rows: list[Tensor] = []
-    for start in range(0, len(prompts), _BATCH):
-        chunk = prompts[start : start + _BATCH]
-        ids = [tokenizer.encode(p)[: encoder.shape.max_positions] for p in chunk]
-        width = max(len(i) for i in ids)
-        batch = torch.tensor(
-            [i + [tokenizer.pad_id] * (width - len(i)) for i in ids], device=device
-        )
-        keep = batch != tokenizer.pad_id
-        states = encoder(batch, keep[:, None, None, :]).float()
-        rows.append(_mean_pool(states, keep).cpu())
-    return torch.cat(rows) if rows else torch.zeros(0, encoder.shape.hidden)
+    out = torch.zeros(len(prompts), encoder.shape.hidden)
+    for chunk, _, _, x, keep in _encoded_batches(encoder, tokenizer, prompts, 0):
+        out[torch.tensor(chunk)] = _mean_pool(x.float(), keep).cpu()
+    return out
 
 
 @dataclass
