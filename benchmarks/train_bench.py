@@ -32,7 +32,8 @@ the padded WGSL tokens reach the budget, as ``[training] tokens_per_batch`` does
 shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder and decoder
 block instead of the whole model: a shorter compile). Prototypes of trainer changes, measured
 here only: ``--pack`` (the pairs of a batch laid end to end with no padding, attention by
-variable-length kernels: ``Seq2SeqTransformer.forward_packed``), ``--pad-vocab`` (the output
+variable-length kernels: ``Seq2SeqTransformer.forward_packed``; ``--attn short`` for the
+Triton kernels of ``engine/short_attention.py`` instead of PyTorch's), ``--pad-vocab`` (the output
 head rounded up to a multiple of N rows),
 ``--compile-loss`` (forward and cross-entropy compiled as one graph), ``--dropout`` (the model's
 dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa`` (eager steps with one
@@ -63,6 +64,7 @@ else:  # Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import engine.model  # noqa: E402
 from engine.model import ModelConfig, Packed, Seq2SeqTransformer  # noqa: E402
 from engine.trainer import make_optimizer, training_step  # noqa: E402
 
@@ -287,6 +289,7 @@ class StepOptions:
     dropout: float | None = None  # prototype: the model's dropout instead of the config's
     regional: bool = False  # compile each encoder/decoder block, not the whole model
     sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
+    attn: str = "varlen"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
 
 
 def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
@@ -322,6 +325,7 @@ def time_steps(
     if opts.compile_mode is not None:
         torch._dynamo.reset()  # a fresh cache per row: no recompile limit carried over
     torch.backends.cuda.enable_cudnn_sdp(not opts.no_cudnn_sdp)
+    engine.model.PACKED_ATTENTION = opts.attn
     torch.manual_seed(0)
     cfg = work.cfg
     if opts.pad_vocab > 1:
@@ -542,6 +546,7 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
         dropout=args.dropout,
         regional=args.regional,
         sdpa=args.sdpa,
+        attn=args.attn,
     )
 
 
@@ -672,6 +677,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="eager: SDPA limited to this backend",
     )
+    parser.add_argument(
+        "--attn",
+        choices=["varlen", "short"],
+        default="varlen",
+        help="--pack: PyTorch's variable-length kernel or engine/short_attention.py (Triton)",
+    )
     parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
     parser.add_argument(
         "--regional", action="store_true", help="compiled: each block, not the whole model"
@@ -705,6 +716,8 @@ def main() -> None:
         sys.exit("error: --device cuda but PyTorch sees no CUDA GPU")
     if args.synthetic and args.pack:
         sys.exit("error: --pack needs the real training pairs (not --synthetic)")
+    if args.attn != "varlen" and not args.pack:
+        sys.exit("error: --attn chooses the attention kernel of packed steps (--pack)")
     work = synthetic_workload(config, args) if args.synthetic else real_workload(config, args)
     rows = run_cpu(work, config, args) if cpu else run_cuda(work, args)
     if args.json and int(os.environ.get("RANK", "0")) == 0:

@@ -120,12 +120,23 @@ def _varlen_causal(causal: bool) -> dict[str, Any]:
     return {"is_causal": causal}
 
 
+# The kernel of packed_attention: "varlen", PyTorch's variable-length flash attention on CUDA
+# (one sequence at a time elsewhere), or "short", engine.short_attention's Triton kernels for
+# short sequences (CUDA, or CPU under Triton's interpreter). Read at each call.
+PACKED_ATTENTION = "varlen"
+
+
 def packed_attention(
     q: Tensor, k: Tensor, v: Tensor, q_seqs: Packed, k_seqs: Packed, causal: bool
 ) -> Tensor:
     """Attention within each packed sequence: (N, H, D) queries against (M, H, D) keys/values,
-    query sequence i against key sequence i. On CUDA one variable-length flash kernel (no
-    dropout of attention weights: the kernel has none); elsewhere one sequence at a time."""
+    query sequence i against key sequence i. On CUDA one variable-length kernel (no dropout of
+    attention weights: the kernels have none), chosen by ``PACKED_ATTENTION``; elsewhere one
+    sequence at a time."""
+    if PACKED_ATTENTION == "short":
+        from engine.short_attention import short_attention
+
+        return short_attention(q, k, v, q_seqs, k_seqs, causal)
     if q.is_cuda:
         from torch.nn.attention.varlen import varlen_attn
 

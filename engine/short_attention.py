@@ -1,0 +1,236 @@
+"""Attention over short packed sequences: Triton kernels, forward and backward.
+
+:func:`short_attention` computes what :func:`engine.model.packed_attention` does -- query
+sequence ``i`` of ``q_seqs`` against key sequence ``i`` of ``k_seqs``, optionally causal -- with
+kernels written for sequences of tens to a few hundred rows: one program per (sequence, head,
+block of rows), a block's keys and values loaded whole when the sequence fits in one block, no
+padding anywhere. The forward pass saves each row's log-sum-exp; the backward pass computes
+dQ (and Delta = rowsum(dO * O)) in one kernel and dK, dV in a second, recomputing the
+attention weights. Sequences longer than a block are walked a block at a time, up to any length.
+
+It is one opaque operator to ``torch.compile`` (``torch.library.custom_op``): no graph break.
+Triton is imported the first time the kernels run, so this module imports anywhere; the
+kernels need a CUDA GPU, or run on CPU tensors under Triton's interpreter
+(``TRITON_INTERPRET=1`` in the environment before the first call).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from engine.model import Packed
+
+HEAD_DIMS = (16, 32, 64, 128)
+DTYPES = (torch.bfloat16, torch.float16, torch.float32)
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Rows per block of queries (``m``) and keys (``n``), and warps per program."""
+
+    m: int = 64
+    n: int = 64
+    warps: int = 4
+    stages: int = 2
+
+
+# Block sizes per pass; read at each call, so a benchmark can try others.
+FORWARD = Blocks()
+BACKWARD = Blocks()
+
+
+def _kernels(device: torch.device) -> ModuleType:
+    try:
+        from engine import _short_attention_kernels as kernels
+    except ImportError as exc:
+        raise RuntimeError(
+            "short_attention needs the triton package (pip install triton; CUDA builds of "
+            f"PyTorch ship it): {exc}"
+        ) from exc
+    if device.type != "cuda" and not kernels.INTERPRETED:
+        raise RuntimeError(
+            "short_attention runs on CUDA tensors, or on CPU tensors under Triton's interpreter "
+            "(TRITON_INTERPRET=1 in the environment before its kernels are first imported)"
+        )
+    return kernels
+
+
+def _check(q: Tensor, k: Tensor, v: Tensor) -> None:
+    if q.dim() != 3 or k.dim() != 3 or v.dim() != 3:
+        raise ValueError("short_attention takes (rows, heads, head_dim) tensors")
+    if k.shape != v.shape or q.shape[1:] != k.shape[1:]:
+        raise ValueError(
+            f"mismatched shapes: q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
+        )
+    if q.shape[2] not in HEAD_DIMS:
+        raise ValueError(f"short_attention supports head_dim in {HEAD_DIMS}, not {q.shape[2]}")
+    if not (q.dtype == k.dtype == v.dtype) or q.dtype not in DTYPES:
+        raise ValueError(f"q, k, v must share one of {DTYPES}: {q.dtype}, {k.dtype}, {v.dtype}")
+
+
+def _rowwise(t: Tensor) -> Tensor:
+    """``t`` with a contiguous last dimension (the kernels take any row and head strides)."""
+    return t if t.stride(-1) == 1 else t.contiguous()
+
+
+def _launch_args(q: Tensor, blocks: Blocks, causal: bool) -> dict[str, Any]:
+    return {
+        "CAUSAL": causal,
+        "HEAD_DIM": q.shape[2],
+        "BLOCK_M": blocks.m,
+        "BLOCK_N": blocks.n,
+        # fp32 inputs: exact products, as the reference computes (tf32 would lose 1e-3)
+        "PRECISION": "ieee" if q.dtype == torch.float32 else "tf32",
+        "num_warps": blocks.warps,
+        "num_stages": blocks.stages,
+    }
+
+
+def _strides(*tensors: Tensor) -> list[int]:
+    return [s for t in tensors for s in (t.stride(0), t.stride(1))]
+
+
+@torch.library.custom_op("tiny_agent_trainer::short_attention_forward", mutates_args=())
+def _forward(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    q_starts: Tensor,
+    k_starts: Tensor,
+    q_longest: int,
+    k_longest: int,
+    causal: bool,
+) -> tuple[Tensor, Tensor]:
+    kernels = _kernels(q.device)
+    q, k, v = _rowwise(q), _rowwise(k), _rowwise(v)
+    rows, heads, dim = q.shape
+    out = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
+    lse = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
+    seqs = q_starts.shape[0] - 1
+    blocks = FORWARD
+    n_blocks = max(1, math.ceil(q_longest / blocks.m))
+    if rows and seqs:
+        kernels.forward_kernel[(seqs * heads * n_blocks,)](
+            q, k, v, out, lse, q_starts, k_starts,
+            *_strides(q, k, v, out),
+            heads, n_blocks, dim**-0.5 * math.log2(math.e),
+            **_launch_args(q, blocks, causal),
+        )  # fmt: skip
+    return out, lse
+
+
+@_forward.register_fake
+def _(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    q_starts: Tensor,
+    k_starts: Tensor,
+    q_longest: int,
+    k_longest: int,
+    causal: bool,
+) -> tuple[Tensor, Tensor]:
+    return q.new_empty(q.shape), q.new_empty(q.shape[:2], dtype=torch.float32)
+
+
+@torch.library.custom_op("tiny_agent_trainer::short_attention_backward", mutates_args=())
+def _backward(
+    grad: Tensor,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    out: Tensor,
+    lse: Tensor,
+    q_starts: Tensor,
+    k_starts: Tensor,
+    q_longest: int,
+    k_longest: int,
+    causal: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    kernels = _kernels(q.device)
+    grad, q, k, v = _rowwise(grad), _rowwise(q), _rowwise(k), _rowwise(v)
+    rows, heads, dim = q.shape
+    dq = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
+    dk = torch.empty(k.shape, dtype=k.dtype, device=k.device)
+    dv = torch.empty(v.shape, dtype=v.dtype, device=v.device)
+    delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
+    seqs = q_starts.shape[0] - 1
+    if not (rows and seqs):
+        return dq, dk.zero_(), dv.zero_()
+    blocks = BACKWARD
+    sm_scale = dim**-0.5
+    qk_scale = sm_scale * math.log2(math.e)
+    launch = _launch_args(q, blocks, causal)
+    n_blocks = max(1, math.ceil(q_longest / blocks.m))
+    kernels.backward_dq_kernel[(seqs * heads * n_blocks,)](
+        q, k, v, out, grad, lse, delta, dq, q_starts, k_starts,
+        *_strides(q, k, v, out, grad, dq),
+        heads, n_blocks, qk_scale, sm_scale,
+        **launch,
+    )  # fmt: skip
+    n_blocks = max(1, math.ceil(k_longest / blocks.n))
+    kernels.backward_dkdv_kernel[(seqs * heads * n_blocks,)](
+        q, k, v, grad, lse, delta, dk, dv, q_starts, k_starts,
+        *_strides(q, k, v, grad, dk, dv),
+        heads, n_blocks, qk_scale, sm_scale,
+        **launch,
+    )  # fmt: skip
+    return dq, dk, dv
+
+
+@_backward.register_fake
+def _(
+    grad: Tensor,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    out: Tensor,
+    lse: Tensor,
+    q_starts: Tensor,
+    k_starts: Tensor,
+    q_longest: int,
+    k_longest: int,
+    causal: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
+
+
+def _setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+    q, k, v, q_starts, k_starts, q_longest, k_longest, causal = inputs
+    out, lse = output
+    ctx.save_for_backward(q, k, v, out, lse, q_starts, k_starts)
+    ctx.q_longest = q_longest
+    ctx.k_longest = k_longest
+    ctx.causal = causal
+
+
+def _autograd_backward(ctx: Any, grad: Tensor, _grad_lse: Tensor | None) -> tuple[Any, ...]:
+    q, k, v, out, lse, q_starts, k_starts = ctx.saved_tensors
+    dq, dk, dv = _backward(
+        grad, q, k, v, out, lse, q_starts, k_starts, ctx.q_longest, ctx.k_longest, ctx.causal
+    )
+    return dq, dk, dv, None, None, None, None, None
+
+
+_forward.register_autograd(_autograd_backward, setup_context=_setup_context)
+
+
+def short_attention(
+    q: Tensor, k: Tensor, v: Tensor, q_seqs: Packed, k_seqs: Packed, causal: bool
+) -> Tensor:
+    """Attention within each packed sequence: (N, H, D) queries against (M, H, D) keys and
+    values, query sequence ``i`` of ``q_seqs`` against key sequence ``i`` of ``k_seqs``;
+    ``causal``: query ``i`` sees keys ``j <= i`` (self-attention). bf16, fp16 or fp32 with a head
+    dimension of 16, 32, 64 or 128; every sequence has at least one key."""
+    _check(q, k, v)
+    out: Tensor = _forward(
+        q, k, v, q_seqs.starts, k_seqs.starts, q_seqs.longest, k_seqs.longest, causal
+    )[0]
+    return out

@@ -1,0 +1,210 @@
+"""engine.short_attention's Triton kernels against packed_attention's reference path.
+
+The kernels run on CPU through Triton's interpreter, in float32 (and float16: the interpreter
+does not multiply bfloat16 blocks correctly): outputs and the gradients of queries, keys and
+values, for causal self-attention and for cross-attention, on sequences from one row to several
+blocks long, with the default block sizes and with others (so that more sequences span several
+blocks, and query and key blocks differ in size).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from engine import model as engine_model
+from engine import short_attention as sa
+from engine.model import ModelConfig, Packed, Seq2SeqTransformer, packed_attention
+
+TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module", autouse=True)
+def interpreted_kernels() -> Iterator[None]:
+    """TRITON_INTERPRET=1 while these tests run: Triton reads it when a kernel is defined (the
+    kernels' module is imported here) and in parts of the interpreter while they run."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRITON_INTERPRET", "1")
+        name = "engine._short_attention_kernels"
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
+        kernels = importlib.import_module(name)
+        assert kernels.INTERPRETED
+        yield
+
+
+@pytest.fixture
+def blocks() -> Iterator[None]:
+    yield
+    sa.FORWARD, sa.BACKWARD = sa.Blocks(), sa.Blocks()
+
+
+def qkv(q_lens: list[int], k_lens: list[int], heads: int, dim: int) -> tuple[Tensor, ...]:
+    g = torch.Generator().manual_seed(sum(q_lens) + 7 * sum(k_lens) + dim)
+
+    def make(n: int) -> Tensor:
+        return torch.randn(n, heads, dim, generator=g).requires_grad_()
+
+    q, k, v = make(sum(q_lens)), make(sum(k_lens)), make(sum(k_lens))
+    return q, k, v, torch.randn(q.shape, generator=g)
+
+
+def compare(
+    q_lens: list[int], k_lens: list[int], causal: bool, heads: int = 2, dim: int = 64
+) -> None:
+    q, k, v, grad = qkv(q_lens, k_lens, heads, dim)
+    q_seqs, k_seqs = Packed.of(q_lens), Packed.of(k_lens)
+    out = sa.short_attention(q, k, v, q_seqs, k_seqs, causal)
+    grads = torch.autograd.grad(out, (q, k, v), grad)
+    ref = packed_attention(q, k, v, q_seqs, k_seqs, causal)
+    ref_grads = torch.autograd.grad(ref, (q, k, v), grad)
+    for name, got, want in zip(
+        ["out", "dq", "dk", "dv"], [out, *grads], [ref, *ref_grads], strict=True
+    ):
+        assert got.shape == want.shape
+        err = (got - want).abs().max().item()
+        assert err < TOLERANCE, f"{name}: max error {err:.2e}"
+
+
+SELF_LENGTHS = [[1], [1, 2, 3], [64], [65, 1, 130, 7], [200, 17]]
+CROSS_LENGTHS = [  # (queries, keys) of each pair
+    ([1], [1]),
+    ([120, 1, 37], [24, 9, 1]),
+    ([5, 70], [100, 3]),
+    ([130, 64, 2], [65, 64, 140]),
+]
+
+
+@pytest.mark.parametrize("lengths", SELF_LENGTHS)
+def test_causal_self_attention_matches_the_reference(lengths: list[int]) -> None:
+    compare(lengths, lengths, causal=True)
+
+
+@pytest.mark.parametrize(("q_lens", "k_lens"), CROSS_LENGTHS)
+def test_cross_attention_matches_the_reference(q_lens: list[int], k_lens: list[int]) -> None:
+    compare(q_lens, k_lens, causal=False)
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward", "dim"),
+    [((16, 32), (32, 16), 32), ((32, 16), (16, 32), 16), ((128, 32), (16, 64), 64)],
+)
+@pytest.mark.usefixtures("blocks")
+def test_other_block_sizes_and_head_dims(
+    forward: tuple[int, int], backward: tuple[int, int], dim: int
+) -> None:
+    sa.FORWARD, sa.BACKWARD = sa.Blocks(*forward), sa.Blocks(*backward)
+    compare([33, 1, 70, 16], [33, 1, 70, 16], causal=True, dim=dim)
+    compare([33, 1, 70, 16], [5, 40, 1, 17], causal=False, dim=dim)
+
+
+def test_half_precision_inputs() -> None:
+    """float16 (the interpreter cannot multiply bfloat16 blocks): products in float16, sums and
+    softmax in float32, to about float16's precision."""
+    lengths, keys = [70, 1, 9], [24, 5, 1]
+    for k_lens, causal in [(lengths, True), (keys, False)]:
+        q, k, v, grad = (t.detach().half().float() for t in qkv(lengths, k_lens, 2, 64))
+        q_seqs, k_seqs = Packed.of(lengths), Packed.of(k_lens)
+        hq, hk, hv = (t.half().requires_grad_() for t in (q, k, v))
+        out = sa.short_attention(hq, hk, hv, q_seqs, k_seqs, causal)
+        got = [out, *torch.autograd.grad(out, (hq, hk, hv), grad.half())]
+        q, k, v = (t.requires_grad_() for t in (q, k, v))
+        ref = packed_attention(q, k, v, q_seqs, k_seqs, causal)
+        want = [ref, *torch.autograd.grad(ref, (q, k, v), grad)]
+        for a, b in zip(got, want, strict=True):
+            assert a.dtype == torch.float16
+            assert (a.float() - b).abs().max().item() < 1e-2
+
+
+def test_strided_inputs_as_the_model_passes_them() -> None:
+    """Queries, keys and values as views of one projection's output (row stride 3 x width)."""
+    lengths = [9, 70, 1]
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(sum(lengths), 3 * 128, generator=g, requires_grad=True)
+    q, k, v = (t.view(-1, 2, 64) for t in x.chunk(3, dim=-1))
+    seqs = Packed.of(lengths)
+    grad = torch.randn(q.shape, generator=g)
+    (got,) = torch.autograd.grad(sa.short_attention(q, k, v, seqs, seqs, True), x, grad)
+    (want,) = torch.autograd.grad(packed_attention(q, k, v, seqs, seqs, True), x, grad)
+    assert (got - want).abs().max().item() < TOLERANCE
+
+
+def test_one_operator_in_a_compiled_graph() -> None:
+    """torch.compile(fullgraph=True, dynamic=True) keeps the kernels as one operator each way
+    (no graph break) and gives the eager results on new lengths."""
+    graphs = []
+
+    def backend(gm: torch.fx.GraphModule, inputs: list[Tensor]) -> object:
+        graphs.append(gm)
+        return torch._dynamo.lookup_backend("aot_eager")(gm, inputs)
+
+    def attend(q: Tensor, k: Tensor, v: Tensor, qs: Packed, ks: Packed) -> Tensor:
+        return sa.short_attention(q, k, v, qs, ks, False)
+
+    compiled = torch.compile(attend, fullgraph=True, dynamic=True, backend=backend)
+    for q_lens, k_lens in [([5, 40, 17], [3, 9, 62]), ([8, 3, 100, 2], [4, 4, 4, 4])]:
+        q, k, v, grad = qkv(q_lens, k_lens, 2, 64)
+        q_seqs, k_seqs = Packed.of(q_lens), Packed.of(k_lens)
+        got = torch.autograd.grad(compiled(q, k, v, q_seqs, k_seqs), (q, k, v), grad)
+        want = torch.autograd.grad(
+            packed_attention(q, k, v, q_seqs, k_seqs, False), (q, k, v), grad
+        )
+        for a, b in zip(got, want, strict=True):
+            assert (a - b).abs().max().item() < TOLERANCE
+    ops = [str(n.target) for gm in graphs for n in gm.graph.nodes if n.op == "call_function"]
+    assert any("short_attention_forward" in op for op in ops), ops
+
+
+def test_the_model_trains_on_packed_pairs_with_either_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """forward_packed with PACKED_ATTENTION = "short", eager and compiled as training compiles
+    it (one graph, dynamic shapes): the reference path's logits and gradients."""
+    cfg = ModelConfig(
+        src_vocab_size=20,
+        tgt_vocab_size=30,
+        d_model=128,
+        nhead=2,
+        num_layers=1,
+        dim_feedforward=64,
+        dropout=0.0,
+        max_seq_len=200,
+    )
+    torch.manual_seed(0)
+    model = Seq2SeqTransformer(cfg)
+    compiled = torch.compile(
+        model.forward_packed, fullgraph=True, dynamic=True, backend="aot_eager"
+    )
+    src_lens, tgt_lens = [3, 12, 1], [70, 5, 130]
+    src = torch.randint(1, 20, (sum(src_lens),))
+    tgt = torch.randint(1, 30, (sum(tgt_lens),))
+    results = []
+    for kernel, forward in [
+        ("varlen", model.forward_packed),
+        ("short", model.forward_packed),
+        ("short", compiled),
+    ]:
+        monkeypatch.setattr(engine_model, "PACKED_ATTENTION", kernel)
+        model.zero_grad()
+        logits = forward(src, Packed.of(src_lens), tgt, Packed.of(tgt_lens))
+        F.cross_entropy(logits, tgt).backward()  # type: ignore[no-untyped-call]
+        grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+        results.append([logits.detach(), *grads])
+    for got in results[1:]:
+        for a, b in zip(got, results[0], strict=True):
+            assert (a - b).abs().max().item() < TOLERANCE
+
+
+def test_unsupported_inputs_are_refused() -> None:
+    q = torch.zeros(4, 2, 48)
+    seqs = Packed.of([4])
+    with pytest.raises(ValueError, match="head_dim"):
+        sa.short_attention(q, q, q, seqs, seqs, True)
+    with pytest.raises(ValueError, match="share one of"):
+        sa.short_attention(q[..., :32], q[..., :32].double(), q[..., :32], seqs, seqs, True)
