@@ -66,7 +66,7 @@ sys.path.insert(0, str(ROOT))
 
 import engine.model  # noqa: E402
 from engine.model import ModelConfig, Packed, Seq2SeqTransformer  # noqa: E402
-from engine.trainer import make_optimizer, training_step  # noqa: E402
+from engine.trainer import PackedForward, make_optimizer, training_step  # noqa: E402
 
 H100_BF16_DENSE_TFLOPS = 989.0
 # Measured on data/train with config/wgsl_generation.toml's tokenizers (2026-11-29): 6,770
@@ -368,9 +368,9 @@ def time_steps(
     if opts.compile_loss and opts.compile_mode is not None:
         loss_fn = torch.compile(loss_fn, **compile_kwargs)
 
-    packed_forward = model.forward_packed
+    packed_model: torch.nn.Module = PackedForward(model)
     if opts.compile_mode is not None:
-        packed_forward = torch.compile(packed_forward, **compile_kwargs)
+        packed_model = torch.compile(packed_model, **compile_kwargs)  # type: ignore[assignment]
 
     def step(batch: Batch) -> torch.Tensor:
         if batch.packed is not None:
@@ -379,15 +379,17 @@ def time_steps(
             return _step(batch)
 
     def _packed_step(batch: Batch, seqs: tuple[Packed, Packed]) -> torch.Tensor:
-        """training_step's work on packed pairs: every logit is a real position."""
-        with autocast():
-            logits = packed_forward(batch.src, seqs[0], batch.tgt_in, seqs[1])
-        loss = torch.nn.functional.cross_entropy(logits.float(), batch.tgt_out)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.detach()
+        inputs = (batch.src, seqs[0], batch.tgt_in, seqs[1])
+        return training_step(
+            packed_model,
+            optimizer,
+            inputs,
+            batch.tgt_out,
+            pad_id=0,
+            label_smoothing=0.0,
+            clip=1.0,
+            autocast=autocast,
+        )
 
     def _step(batch: Batch) -> torch.Tensor:
         if cudagraphs:
@@ -400,18 +402,18 @@ def time_steps(
             optimizer.step()
             out: torch.Tensor = loss.detach()
             return out
+        inputs: tuple[Any, ...] = (batch.src, batch.tgt_in, batch.src_padded)
+        if id(batch) in states_of:
+            inputs += (states_of[id(batch)],)
         return training_step(
             train_model,
             optimizer,
-            batch.src,
-            batch.tgt_in,
+            inputs,
             batch.tgt_out,
-            src_padded=batch.src_padded,
             pad_id=0,
             label_smoothing=0.0,
             clip=1.0,
             autocast=autocast,
-            prompt_states=states_of.get(id(batch)),
         )
 
     def sync() -> None:

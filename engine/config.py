@@ -172,6 +172,11 @@ class TrainingConfig:
         "if > 0, training batches hold pairs of similar length up to this many padded WGSL "
         "tokens instead of batch_size pairs (validation keeps batch_size)",
     )
+    pack: bool = _key(
+        False,
+        doc="lay each training batch's pairs end to end with no padding (for GPUs, with "
+        "tokens_per_batch; attention weights are then not dropped out)",
+    )
     learning_rate: float = _key(check=_positive, doc="peak learning rate after warm-up")
     optimizer: str = _key("adamw", _one_of("adamw", "adam", "sgd"), "adamw, adam or sgd")
     early_stopping: bool = _key(True, doc="stop when validation loss stops improving")
@@ -557,6 +562,14 @@ def _check_relations(config: Config, path: Path, lines: _KeyLines) -> None:
             else lines.line_of("dataset", "train_ratio"),
             "dataset.val_ratio",
             f"train_ratio + val_ratio must be at most 1; got {ds.train_ratio} + {ds.val_ratio}",
+        )
+    if config.training.pack and model.prompt_encoder:
+        raise ConfigError(
+            path,
+            lines.line_of("training", "pack"),
+            "training.pack",
+            "packed batches need a model without a pretrained prompt encoder; set "
+            f'pack = false, or model.prompt_encoder = "" (it is {model.prompt_encoder!r})',
         )
 
 

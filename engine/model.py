@@ -21,6 +21,7 @@ Weights are stored as safetensors; nothing here ever unpickles.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -122,8 +123,10 @@ def _varlen_causal(causal: bool) -> dict[str, Any]:
 
 # The kernel of packed_attention: "varlen", PyTorch's variable-length flash attention on CUDA
 # (one sequence at a time elsewhere), or "short", engine.short_attention's Triton kernels for
-# short sequences (CUDA, or CPU under Triton's interpreter). Read at each call.
-PACKED_ATTENTION = "varlen"
+# short sequences (CUDA, or CPU under Triton's interpreter); "auto": "short" on CUDA where
+# triton is installed (CUDA builds of PyTorch ship it), else "varlen". Read at each call.
+PACKED_ATTENTION = "auto"
+_HAS_TRITON = importlib.util.find_spec("triton") is not None
 
 
 def packed_attention(
@@ -133,7 +136,10 @@ def packed_attention(
     query sequence i against key sequence i. On CUDA one variable-length kernel (no dropout of
     attention weights: the kernels have none), chosen by ``PACKED_ATTENTION``; elsewhere one
     sequence at a time."""
-    if PACKED_ATTENTION == "short":
+    kernel = PACKED_ATTENTION
+    if kernel == "auto":
+        kernel = "short" if q.is_cuda and _HAS_TRITON else "varlen"
+    if kernel == "short":
         from engine.short_attention import short_attention
 
         return short_attention(q, k, v, q_seqs, k_seqs, causal)

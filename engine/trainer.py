@@ -46,6 +46,7 @@ from engine.model import (
     WEIGHTS_FILE,
     ModelConfig,
     ModelLoadError,
+    Packed,
     Seq2SeqTransformer,
     atomic_write_bytes,
     greedy_decode,
@@ -358,33 +359,57 @@ def collate_states(cache: Sequence[Tensor], indices: Sequence[int]) -> Tensor:
     return torch.nn.utils.rnn.pad_sequence([cache[i] for i in indices], batch_first=True)
 
 
+def collate_packed(
+    pairs: Sequence[EncodedPair], indices: Sequence[int]
+) -> tuple[Tensor, Packed, Tensor, Packed, Tensor]:
+    """A batch's pairs laid end to end with no padding (``[training] pack``): prompt ids and
+    their :class:`Packed` layout, decoder inputs and theirs, and the targets, all 1-D."""
+    chosen = [pairs[i] for i in indices]
+    src = torch.tensor([t for p in chosen for t in p.src], dtype=torch.long)
+    tgt_in = torch.tensor([t for p in chosen for t in p.tgt[:-1]], dtype=torch.long)
+    tgt_out = torch.tensor([t for p in chosen for t in p.tgt[1:]], dtype=torch.long)
+    src_seqs = Packed.of([len(p.src) for p in chosen])
+    tgt_seqs = Packed.of([len(p.tgt) - 1 for p in chosen])
+    return src, src_seqs, tgt_in, tgt_seqs, tgt_out
+
+
+class PackedForward(nn.Module):
+    """The model's :meth:`~Seq2SeqTransformer.forward_packed` as a module's ``forward``, so
+    that ``torch.compile`` and DistributedDataParallel wrap the packed path as they wrap the
+    padded one (DDP synchronises gradients of what its ``forward`` ran)."""
+
+    def __init__(self, model: Seq2SeqTransformer) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, src: Tensor, src_seqs: Packed, tgt_in: Tensor, tgt_seqs: Packed) -> Tensor:
+        return self.model.forward_packed(src, src_seqs, tgt_in, tgt_seqs)
+
+
 def training_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    src: Tensor,
-    tgt_in: Tensor,
+    inputs: Sequence[Any],
     tgt_out: Tensor,
     *,
-    src_padded: bool,
     pad_id: int,
     label_smoothing: float,
     clip: float,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]],
-    prompt_states: Tensor | None = None,
 ) -> Tensor:
-    """Forward, token cross-entropy (pads ignored), backward, clip, optimizer step.
+    """Forward ``model(*inputs)``, token cross-entropy (pads ignored), backward, clip, optimizer
+    step.
 
-    ``prompt_states``: the batch's cached frozen-encoder output (:func:`prompt_state_cache`).
+    ``inputs``: ``(src, tgt_in, src_padded)`` for padded batches, with the batch's cached
+    frozen-encoder output (:func:`prompt_state_cache`) appended where there is one; or
+    :func:`collate_packed`'s ``(src, src_seqs, tgt_in, tgt_seqs)`` for a :class:`PackedForward`.
     Returns the loss as a detached device tensor (reading it is the caller's choice of sync).
     """
     with autocast():
-        if prompt_states is None:
-            logits = model(src, tgt_in, src_padded)
-        else:
-            logits = model(src, tgt_in, src_padded, prompt_states)
+        logits = model(*inputs)
     loss = F.cross_entropy(
-        logits.float().flatten(0, 1),
-        tgt_out.flatten(),
+        logits.float().reshape(-1, logits.shape[-1]),
+        tgt_out.reshape(-1),
         ignore_index=pad_id,
         label_smoothing=label_smoothing,
     )
@@ -999,11 +1024,12 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
     optimizer = make_optimizer(
         model, str(tcfg.optimizer), float(tcfg.learning_rate), float(tcfg.weight_decay), use_cuda
     )
-    train_model: nn.Module = model
+    pack = bool(getattr(tcfg, "pack", False))
+    train_model: nn.Module = PackedForward(model) if pack else model
     if getattr(tcfg, "compile", False):
         # Batches differ in shape from step to step: one graph with symbolic sizes, compiled
         # once, rather than a specialised graph and then a recompile.
-        train_model = torch.compile(model, dynamic=True)  # type: ignore[assignment]
+        train_model = torch.compile(train_model, dynamic=True)  # type: ignore[assignment]
     if rt.distributed:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -1142,28 +1168,37 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             if stop_requested():
                 interrupt()
             idx = train_batches[batch_no]
-            src, tgt_in, tgt_out = (
-                t.to(rt.device, non_blocking=True)
-                for t in collate(train_pairs, idx, pad_src, pad_tgt)
-            )
-            states = None
-            if train_states is not None:
-                states = collate_states(train_states, idx).to(rt.device, non_blocking=True)
             lr = learning_rate(global_step, base_lr, warmup, total_steps, min_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            inputs: tuple[Any, ...]
+            if pack:
+                src, src_seqs, tgt_in, tgt_seqs, tgt_out = collate_packed(train_pairs, idx)
+                inputs = (
+                    src.to(rt.device, non_blocking=True),
+                    src_seqs.to(rt.device),
+                    tgt_in.to(rt.device, non_blocking=True),
+                    tgt_seqs.to(rt.device),
+                )
+                tgt_out = tgt_out.to(rt.device, non_blocking=True)
+            else:
+                src, tgt_in, tgt_out = (
+                    t.to(rt.device, non_blocking=True)
+                    for t in collate(train_pairs, idx, pad_src, pad_tgt)
+                )
+                inputs = (src, tgt_in, any_padding(train_pairs, idx))
+                if train_states is not None:
+                    states = collate_states(train_states, idx)
+                    inputs += (states.to(rt.device, non_blocking=True),)
             loss = training_step(
                 train_model,
                 optimizer,
-                src,
-                tgt_in,
+                inputs,
                 tgt_out,
-                src_padded=any_padding(train_pairs, idx),
                 pad_id=pad_tgt,
                 label_smoothing=label_smoothing,
                 clip=clip,
                 autocast=autocast,
-                prompt_states=states,
             )
             tokens = sum(len(train_pairs[i].tgt) - 1 for i in idx)
             if sync_each_step:

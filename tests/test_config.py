@@ -158,6 +158,13 @@ def test_ratios_summing_over_one_point_at_val_ratio(tmp_path: Path) -> None:
     assert_error(tmp_path, text, "dataset.val_ratio", "val_ratio", "at most 1", "0.8 + 0.3")
 
 
+def test_packing_with_a_pretrained_prompt_encoder_points_at_pack(tmp_path: Path) -> None:
+    text = MINIMAL.replace("num_layers = 2", 'num_layers = 2\nprompt_encoder = "all-MiniLM-L6-v2"')
+    text = text.replace("batch_size = 8", "batch_size = 8\npack = true")
+    words = ("pretrained prompt encoder", "pack = false")
+    assert_error(tmp_path, text, "training.pack", "pack =", *words)
+
+
 def test_missing_required_key_points_at_its_table(tmp_path: Path) -> None:
     text = MINIMAL.replace("batch_size = 8\n", "")
     assert_error(tmp_path, text, "training.batch_size", "[training]", "missing", "batch_size =")

@@ -207,3 +207,24 @@ def test_training_by_token_budget_learns_with_more_steps_for_a_smaller_budget(
     assert len(tokens_run.step_losses) > len(pairs_run.step_losses)
     losses = tokens_run.history["val_loss"]
     assert losses[-1] < losses[0], losses
+
+
+def test_packed_batches_train_the_same_model_as_padded_ones(tmp_path: Path) -> None:
+    """``pack = true`` lays each batch's pairs end to end instead of padding them: the same
+    steps, the same losses (no dropout, so nothing random differs)."""
+    runs = {}
+    for pack in (False, True):
+        root = tmp_path / f"pack-{pack}"
+        root.mkdir()
+        config = tiny_project.write_project(
+            root,
+            epochs=2,
+            model={"dropout": 0.0},
+            training={"tokens_per_batch": 150, "pack": pack},
+        )
+        runs[pack] = train(options(config, root / "out"))
+    padded, packed = runs[False], runs[True]
+    assert len(packed.step_losses) == len(padded.step_losses) > 4
+    assert packed.step_losses == pytest.approx(padded.step_losses, rel=1e-4)
+    assert packed.history["val_loss"] == pytest.approx(padded.history["val_loss"], rel=1e-4)
+    assert packed.history["val_loss"][-1] < packed.history["val_loss"][0]
