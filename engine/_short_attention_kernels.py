@@ -1,13 +1,15 @@
 """Triton kernels of :mod:`engine.short_attention` (imported only when they are run: triton is
 needed then and only then).
 
-Every kernel runs a one-dimensional grid of ``sequences x heads x blocks`` programs; a program
-finds its sequence, head and block of rows from its id and returns at once where the block
-starts past the end of its sequence (sequences are shorter than the longest). Rows are found
-through ``starts`` (int32, cumulative lengths); tensors are (rows, heads, head_dim) with the
-last dimension contiguous. Scores are kept in base 2 (``qk_scale`` = softmax scale x log2(e)),
-so the saved ``lse`` is the row's log2-sum-exp2 of the scaled scores. Causal means that query
-``i`` sees keys ``j <= i`` of its sequence.
+Every kernel runs a one-dimensional grid of ``sequences x heads x blocks`` programs (one block
+for :func:`backward_fused_kernel`); a program finds its sequence, head and block of rows from its
+id and returns at once where the block starts past the end of its sequence (sequences are
+shorter than the longest), or where the sequence is another kernel's to do. A name assigned
+both before a loop and in it is carried through the loop, and must keep its block shape there.
+Rows are found through ``starts`` (int32, cumulative lengths); tensors are (rows, heads,
+head_dim) with the last dimension contiguous. Scores are kept in base 2 (``qk_scale`` = softmax
+scale x log2(e)), so the saved ``lse`` is the row's log2-sum-exp2 of the scaled scores. Causal
+means that query ``i`` sees keys ``j <= i`` of its sequence.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def forward_kernel(
     for n in range(0, end, BLOCK_N):
         offs_n = n + tl.arange(0, BLOCK_N)
         k_ptrs, k_mask = _rows(K, k0, offs_n, stride_kn, head, stride_kh, offs_d, k_len)
-        v_ptrs, _ = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)
+        v_ptrs = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)[0]
         k = tl.load(k_ptrs, mask=k_mask, other=0.0)
         v = tl.load(v_ptrs, mask=k_mask, other=0.0)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale
@@ -97,22 +99,23 @@ def backward_dq_kernel(
     q_starts, k_starts,
     stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh,
     stride_on, stride_oh, stride_don, stride_doh, stride_dqn, stride_dqh,
-    heads, n_blocks, qk_scale, sm_scale,
+    heads, n_blocks, qk_scale, sm_scale, fused_keys,
     CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     """dQ for one block of query rows; also writes those rows' Delta = rowsum(dO * O), which
-    :func:`backward_dkdv_kernel` reads (it runs after this kernel)."""
+    :func:`backward_dkdv_kernel` reads (it runs after this kernel). Sequences of at most
+    ``fused_keys`` keys are left to :func:`backward_fused_kernel`."""
     block, head, q0, q_len, k0, k_len = _locate(
         tl.program_id(0), heads, n_blocks, q_starts, k_starts
     )
-    if block * BLOCK_M >= q_len:
+    if block * BLOCK_M >= q_len or k_len <= fused_keys:
         return
     offs_m = block * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_d = tl.arange(0, HEAD_DIM)
     q_ptrs, q_mask = _rows(Q, q0, offs_m, stride_qn, head, stride_qh, offs_d, q_len)
-    o_ptrs, _ = _rows(Out, q0, offs_m, stride_on, head, stride_oh, offs_d, q_len)
-    do_ptrs, _ = _rows(dOut, q0, offs_m, stride_don, head, stride_doh, offs_d, q_len)
+    o_ptrs = _rows(Out, q0, offs_m, stride_on, head, stride_oh, offs_d, q_len)[0]
+    do_ptrs = _rows(dOut, q0, offs_m, stride_don, head, stride_doh, offs_d, q_len)[0]
     q = tl.load(q_ptrs, mask=q_mask, other=0.0)
     do = tl.load(do_ptrs, mask=q_mask, other=0.0)
     o = tl.load(o_ptrs, mask=q_mask, other=0.0)
@@ -127,18 +130,18 @@ def backward_dq_kernel(
     for n in range(0, end, BLOCK_N):
         offs_n = n + tl.arange(0, BLOCK_N)
         k_ptrs, k_mask = _rows(K, k0, offs_n, stride_kn, head, stride_kh, offs_d, k_len)
-        v_ptrs, _ = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)
+        v_ptrs = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)[0]
         k = tl.load(k_ptrs, mask=k_mask, other=0.0)
         v = tl.load(v_ptrs, mask=k_mask, other=0.0)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale
-        keep = (offs_n < k_len)[None, :]
+        keep = (offs_m < q_len)[:, None] & (offs_n < k_len)[None, :]
         if CAUSAL:
             keep = keep & (offs_n[None, :] <= offs_m[:, None])
         p = tl.where(keep, tl.exp2(s - lse[:, None]), 0.0)
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
         ds = p * (dp - delta[:, None])
         dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
-    dq_ptrs, _ = _rows(dQ, q0, offs_m, stride_dqn, head, stride_dqh, offs_d, q_len)
+    dq_ptrs = _rows(dQ, q0, offs_m, stride_dqn, head, stride_dqh, offs_d, q_len)[0]
     tl.store(dq_ptrs, (dq * sm_scale).to(dQ.dtype.element_ty), mask=q_mask)
 
 
@@ -148,20 +151,21 @@ def backward_dkdv_kernel(
     q_starts, k_starts,
     stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh,
     stride_don, stride_doh, stride_dkn, stride_dkh, stride_dvn, stride_dvh,
-    heads, n_blocks, qk_scale, sm_scale,
+    heads, n_blocks, qk_scale, sm_scale, fused_keys,
     CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
-    """dK and dV for one block of key rows, over every query row that sees them."""
+    """dK and dV for one block of key rows, over every query row that sees them (sequences of
+    at most ``fused_keys`` keys excepted, as in :func:`backward_dq_kernel`)."""
     block, head, k0, k_len, q0, q_len = _locate(
         tl.program_id(0), heads, n_blocks, k_starts, q_starts
     )
-    if block * BLOCK_N >= k_len:
+    if block * BLOCK_N >= k_len or k_len <= fused_keys:
         return
     offs_n = block * BLOCK_N + tl.arange(0, BLOCK_N)
     offs_d = tl.arange(0, HEAD_DIM)
     k_ptrs, k_mask = _rows(K, k0, offs_n, stride_kn, head, stride_kh, offs_d, k_len)
-    v_ptrs, _ = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)
+    v_ptrs = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)[0]
     k = tl.load(k_ptrs, mask=k_mask, other=0.0)
     v = tl.load(v_ptrs, mask=k_mask, other=0.0)
     dk = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
@@ -172,7 +176,7 @@ def backward_dkdv_kernel(
     for m in range(start, q_len, BLOCK_M):
         offs_m = m + tl.arange(0, BLOCK_M)
         q_ptrs, q_mask = _rows(Q, q0, offs_m, stride_qn, head, stride_qh, offs_d, q_len)
-        do_ptrs, _ = _rows(dOut, q0, offs_m, stride_don, head, stride_doh, offs_d, q_len)
+        do_ptrs = _rows(dOut, q0, offs_m, stride_don, head, stride_doh, offs_d, q_len)[0]
         q = tl.load(q_ptrs, mask=q_mask, other=0.0)
         do = tl.load(do_ptrs, mask=q_mask, other=0.0)
         row_ptrs = (q0 + offs_m).to(tl.int64) * heads + head
@@ -188,8 +192,72 @@ def backward_dkdv_kernel(
         dpt = tl.dot(v, tl.trans(do), input_precision=PRECISION)
         dst = pt * (dpt - delta[None, :])
         dk += tl.dot(dst.to(q.dtype), q, input_precision=PRECISION)
-    dk_ptrs, _ = _rows(dK, k0, offs_n, stride_dkn, head, stride_dkh, offs_d, k_len)
-    dv_ptrs, _ = _rows(dV, k0, offs_n, stride_dvn, head, stride_dvh, offs_d, k_len)
+    dk_ptrs = _rows(dK, k0, offs_n, stride_dkn, head, stride_dkh, offs_d, k_len)[0]
+    dv_ptrs = _rows(dV, k0, offs_n, stride_dvn, head, stride_dvh, offs_d, k_len)[0]
+    tl.store(dk_ptrs, (dk * sm_scale).to(dK.dtype.element_ty), mask=k_mask)
+    tl.store(dv_ptrs, dv.to(dV.dtype.element_ty), mask=k_mask)
+
+
+@triton.jit
+def backward_fused_kernel(
+    Q, K, V, Out, dOut, Lse, dQ, dK, dV,
+    q_starts, k_starts,
+    stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh,
+    stride_on, stride_oh, stride_don, stride_doh,
+    stride_dqn, stride_dqh, stride_dkn, stride_dkh, stride_dvn, stride_dvh,
+    heads, qk_scale, sm_scale,
+    CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """The whole backward pass of one (sequence, head) whose keys fit in one block of
+    ``BLOCK_N`` rows (longer sequences return at once: the two kernels above take them).
+
+    The keys and values stay loaded while the program walks the queries ``BLOCK_M`` rows at a
+    time: each step computes its rows' Delta and dQ in full (every key is in the block) and adds
+    to dK and dV, written once at the end. One pass, no atomics, no Delta in memory."""
+    bh = tl.program_id(0)
+    head = bh % heads
+    seq = bh // heads
+    k0 = tl.load(k_starts + seq)
+    k_len = tl.load(k_starts + seq + 1) - k0
+    if k_len > BLOCK_N:
+        return
+    q0 = tl.load(q_starts + seq)
+    q_len = tl.load(q_starts + seq + 1) - q0
+    offs_n = tl.arange(0, BLOCK_N)
+    offs_d = tl.arange(0, HEAD_DIM)
+    k_ptrs, k_mask = _rows(K, k0, offs_n, stride_kn, head, stride_kh, offs_d, k_len)
+    v_ptrs = _rows(V, k0, offs_n, stride_vn, head, stride_vh, offs_d, k_len)[0]
+    k = tl.load(k_ptrs, mask=k_mask, other=0.0)
+    v = tl.load(v_ptrs, mask=k_mask, other=0.0)
+    dk = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
+    dv = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
+    for m in range(0, q_len, BLOCK_M):
+        offs_m = m + tl.arange(0, BLOCK_M)
+        q_ptrs, q_mask = _rows(Q, q0, offs_m, stride_qn, head, stride_qh, offs_d, q_len)
+        o_ptrs = _rows(Out, q0, offs_m, stride_on, head, stride_oh, offs_d, q_len)[0]
+        do_ptrs = _rows(dOut, q0, offs_m, stride_don, head, stride_doh, offs_d, q_len)[0]
+        q = tl.load(q_ptrs, mask=q_mask, other=0.0)
+        do = tl.load(do_ptrs, mask=q_mask, other=0.0)
+        o = tl.load(o_ptrs, mask=q_mask, other=0.0)
+        delta = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
+        lse_ptrs = Lse + (q0 + offs_m).to(tl.int64) * heads + head
+        lse = tl.load(lse_ptrs, mask=offs_m < q_len, other=0.0)
+        # Transposed scores, (keys, queries), as in backward_dkdv_kernel.
+        st = tl.dot(k, tl.trans(q), input_precision=PRECISION) * qk_scale
+        keep = (offs_n < k_len)[:, None] & (offs_m < q_len)[None, :]
+        if CAUSAL:
+            keep = keep & (offs_m[None, :] >= offs_n[:, None])
+        pt = tl.where(keep, tl.exp2(st - lse[None, :]), 0.0)
+        dv += tl.dot(pt.to(do.dtype), do, input_precision=PRECISION)
+        dpt = tl.dot(v, tl.trans(do), input_precision=PRECISION)
+        dst = (pt * (dpt - delta[None, :])).to(q.dtype)
+        dk += tl.dot(dst, q, input_precision=PRECISION)
+        dq = tl.dot(tl.trans(dst), k, input_precision=PRECISION)
+        dq_ptrs = _rows(dQ, q0, offs_m, stride_dqn, head, stride_dqh, offs_d, q_len)[0]
+        tl.store(dq_ptrs, (dq * sm_scale).to(dQ.dtype.element_ty), mask=q_mask)
+    dk_ptrs = _rows(dK, k0, offs_n, stride_dkn, head, stride_dkh, offs_d, k_len)[0]
+    dv_ptrs = _rows(dV, k0, offs_n, stride_dvn, head, stride_dvh, offs_d, k_len)[0]
     tl.store(dk_ptrs, (dk * sm_scale).to(dK.dtype.element_ty), mask=k_mask)
     tl.store(dv_ptrs, dv.to(dV.dtype.element_ty), mask=k_mask)
 

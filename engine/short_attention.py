@@ -4,9 +4,11 @@
 sequence ``i`` of ``q_seqs`` against key sequence ``i`` of ``k_seqs``, optionally causal -- with
 kernels written for sequences of tens to a few hundred rows: one program per (sequence, head,
 block of rows), a block's keys and values loaded whole when the sequence fits in one block, no
-padding anywhere. The forward pass saves each row's log-sum-exp; the backward pass computes
-dQ (and Delta = rowsum(dO * O)) in one kernel and dK, dV in a second, recomputing the
-attention weights. Sequences longer than a block are walked a block at a time, up to any length.
+padding anywhere. The forward pass saves each row's log-sum-exp. The backward pass recomputes
+the attention weights: in one pass, one program per (sequence, head), where the sequence's keys
+fit in one block (:data:`FUSED`); otherwise dQ (and Delta = rowsum(dO * O)) in one kernel and
+dK, dV in a second. Sequences longer than a block are walked a block at a time, up to any
+length.
 
 It is one opaque operator to ``torch.compile`` (``torch.library.custom_op``): no graph break.
 Triton is imported the first time the kernels run, so this module imports anywhere; the
@@ -44,6 +46,33 @@ class Blocks:
 # Block sizes per pass; read at each call, so a benchmark can try others.
 FORWARD = Blocks()
 BACKWARD = Blocks()
+# The single-pass backward (one program per sequence and head) for sequences of at most
+# ``FUSED.n`` keys, walking their queries ``FUSED.m`` rows at a time with ``FUSED.warps`` warps;
+# a batch of shorter sequences gets smaller blocks (the next power of two of its longest, at
+# least 16) and at most 4 warps from 32 keys down. Sequences of more keys go through the
+# two-kernel backward with ``BACKWARD``'s blocks. None: every sequence takes the two kernels.
+# (For sm_90, 32 x 128 at 8 warps compiles without register spills; 256 keys spill.)
+FUSED: Blocks | None = Blocks(m=32, n=128, warps=8, stages=1)
+
+
+def _fused_blocks(q_longest: int, k_longest: int) -> Blocks | None:
+    """The blocks of the single-pass backward for a batch with these longest sequences."""
+    fused = FUSED
+    if fused is None:
+        return None
+    _check_blocks(fused)
+    n = min(fused.n, _pow2(k_longest))
+    return Blocks(
+        m=min(fused.m, _pow2(q_longest)),
+        n=n,
+        warps=fused.warps if n > 32 else min(fused.warps, 4),
+        stages=fused.stages,
+    )
+
+
+def _pow2(rows: int) -> int:
+    """The least power of two of at least ``rows`` rows and at least 16."""
+    return max(16, 1 << max(0, rows - 1).bit_length())
 
 
 def _kernels(device: torch.device) -> ModuleType:
@@ -80,7 +109,14 @@ def _rowwise(t: Tensor) -> Tensor:
     return t if t.stride(-1) == 1 else t.contiguous()
 
 
+def _check_blocks(blocks: Blocks) -> None:
+    for rows in (blocks.m, blocks.n):
+        if rows < 16 or rows & (rows - 1):
+            raise ValueError(f"block sizes must be powers of two of at least 16: {blocks}")
+
+
 def _launch_args(q: Tensor, blocks: Blocks, causal: bool) -> dict[str, Any]:
+    _check_blocks(blocks)
     return {
         "CAUSAL": causal,
         "HEAD_DIM": q.shape[2],
@@ -160,26 +196,38 @@ def _backward(
     dq = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
     dk = torch.empty(k.shape, dtype=k.dtype, device=k.device)
     dv = torch.empty(v.shape, dtype=v.dtype, device=v.device)
-    delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
     seqs = q_starts.shape[0] - 1
     if not (rows and seqs):
         return dq, dk.zero_(), dv.zero_()
-    blocks = BACKWARD
     sm_scale = dim**-0.5
     qk_scale = sm_scale * math.log2(math.e)
+    fused = _fused_blocks(q_longest, k_longest)
+    if fused is not None:
+        kernels.backward_fused_kernel[(seqs * heads,)](
+            q, k, v, out, grad, lse, dq, dk, dv, q_starts, k_starts,
+            *_strides(q, k, v, out, grad, dq, dk, dv),
+            heads, qk_scale, sm_scale,
+            **_launch_args(q, fused, causal),
+        )  # fmt: skip
+        if k_longest <= fused.n:  # (known on the host: no look at the lengths on the device)
+            return dq, dk, dv
+    # Sequences of more keys than one fused block (or all, without the fused kernel).
+    fused_keys = 0 if fused is None else fused.n
+    delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
+    blocks = BACKWARD
     launch = _launch_args(q, blocks, causal)
     n_blocks = max(1, math.ceil(q_longest / blocks.m))
     kernels.backward_dq_kernel[(seqs * heads * n_blocks,)](
         q, k, v, out, grad, lse, delta, dq, q_starts, k_starts,
         *_strides(q, k, v, out, grad, dq),
-        heads, n_blocks, qk_scale, sm_scale,
+        heads, n_blocks, qk_scale, sm_scale, fused_keys,
         **launch,
     )  # fmt: skip
     n_blocks = max(1, math.ceil(k_longest / blocks.n))
     kernels.backward_dkdv_kernel[(seqs * heads * n_blocks,)](
         q, k, v, grad, lse, delta, dk, dv, q_starts, k_starts,
         *_strides(q, k, v, grad, dk, dv),
-        heads, n_blocks, qk_scale, sm_scale,
+        heads, n_blocks, qk_scale, sm_scale, fused_keys,
         **launch,
     )  # fmt: skip
     return dq, dk, dv
