@@ -1025,6 +1025,13 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         model, str(tcfg.optimizer), float(tcfg.learning_rate), float(tcfg.weight_decay), use_cuda
     )
     pack = bool(getattr(tcfg, "pack", False))
+    if pack and rt.is_main and not use_cuda:
+        log.warning(
+            "%s: [training] pack = true on %s runs attention one pair at a time, which is "
+            "slower than padded batches there; packing pays on CUDA GPUs",
+            options.config_path,
+            rt.device.type,
+        )
     train_model: nn.Module = PackedForward(model) if pack else model
     if getattr(tcfg, "compile", False):
         # Batches differ in shape from step to step: one graph with symbolic sizes, compiled

@@ -274,10 +274,12 @@ def test_workspace_must_be_a_folder(tmp_path: Path) -> None:
     assert "no_such_dir: --workspace is not a folder" in proc.stderr
 
 
-def test_torchrun_shares_the_batches_between_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pack", [False, True], ids=["padded", "packed"])
+def test_torchrun_shares_the_batches_between_processes(tmp_path: Path, pack: bool) -> None:
     """Two processes under torchrun (gloo on the CPU): each trains on half of every epoch's
-    batches, only rank 0 reports and writes, and the model it writes loads."""
-    config = write_project(tmp_path, epochs=3)
+    batches, only rank 0 reports and writes, and the model it writes loads; with padded
+    batches and with packed ones."""
+    config = write_project(tmp_path, epochs=3, training={"pack": pack})
     proc = subprocess.run(
         [
             sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
