@@ -50,9 +50,11 @@ BACKWARD = Blocks()
 # ``FUSED.n`` keys, walking their queries ``FUSED.m`` rows at a time with ``FUSED.warps`` warps;
 # a batch of shorter sequences gets smaller blocks (the next power of two of its longest, at
 # least 16) and at most 4 warps from 32 keys down. Sequences of more keys go through the
-# two-kernel backward with ``BACKWARD``'s blocks. None: every sequence takes the two kernels.
-# (For sm_90, 32 x 128 at 8 warps compiles without register spills; 256 keys spill.)
-FUSED: Blocks | None = Blocks(m=32, n=128, warps=8, stages=1)
+# two-kernel backward with ``BACKWARD``'s blocks. None, the default: every sequence takes the
+# two kernels. On an H200 the single pass (at 128 or 64 keys) made the packed training step no
+# faster (56.5 against 56.7 ms in one run) and the 120-position micro-benchmark slower
+# (docs/performance.md); for sm_90, 32 x 128 at 8 warps compiles without register spills.
+FUSED: Blocks | None = None
 
 
 def _fused_blocks(q_longest: int, k_longest: int) -> Blocks | None:
