@@ -374,14 +374,16 @@ def time_steps(
 
     def step(batch: Batch) -> torch.Tensor:
         if batch.packed is not None:
-            return _packed_step(batch, batch.packed)
+            src_seqs, tgt_seqs = batch.packed
+            return _trainer_step(packed_model, (batch.src, src_seqs, batch.tgt_in, tgt_seqs), batch)
         with sdpa_backend(opts.sdpa):
             return _step(batch)
 
-    def _packed_step(batch: Batch, seqs: tuple[Packed, Packed]) -> torch.Tensor:
-        inputs = (batch.src, seqs[0], batch.tgt_in, seqs[1])
+    def _trainer_step(
+        module: torch.nn.Module, inputs: tuple[Any, ...], batch: Batch
+    ) -> torch.Tensor:
         return training_step(
-            packed_model,
+            module,
             optimizer,
             inputs,
             batch.tgt_out,
@@ -405,16 +407,7 @@ def time_steps(
         inputs: tuple[Any, ...] = (batch.src, batch.tgt_in, batch.src_padded)
         if id(batch) in states_of:
             inputs += (states_of[id(batch)],)
-        return training_step(
-            train_model,
-            optimizer,
-            inputs,
-            batch.tgt_out,
-            pad_id=0,
-            label_smoothing=0.0,
-            clip=1.0,
-            autocast=autocast,
-        )
+        return _trainer_step(train_model, inputs, batch)
 
     def sync() -> None:
         if device.type == "cuda":
