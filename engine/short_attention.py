@@ -5,10 +5,8 @@ sequence ``i`` of ``q_seqs`` against key sequence ``i`` of ``k_seqs``, optionall
 kernels written for sequences of tens to a few hundred rows: one program per (sequence, head,
 block of rows), a block's keys and values loaded whole when the sequence fits in one block, no
 padding anywhere. The forward pass saves each row's log-sum-exp. The backward pass recomputes
-the attention weights: in one pass, one program per (sequence, head), where the sequence's keys
-fit in one block (:data:`FUSED`); otherwise dQ (and Delta = rowsum(dO * O)) in one kernel and
-dK, dV in a second. Sequences longer than a block are walked a block at a time, up to any
-length.
+the attention weights: dQ (and Delta = rowsum(dO * O)) in one kernel, dK and dV in a second.
+Sequences longer than a block are walked a block at a time, up to any length.
 
 It is one opaque operator to ``torch.compile`` (``torch.library.custom_op``): no graph break.
 Triton is imported the first time the kernels run, so this module imports anywhere; the
@@ -46,35 +44,6 @@ class Blocks:
 # Block sizes per pass; read at each call, so a benchmark can try others.
 FORWARD = Blocks()
 BACKWARD = Blocks()
-# The single-pass backward (one program per sequence and head) for sequences of at most
-# ``FUSED.n`` keys, walking their queries ``FUSED.m`` rows at a time with ``FUSED.warps`` warps;
-# a batch of shorter sequences gets smaller blocks (the next power of two of its longest, at
-# least 16) and at most 4 warps from 32 keys down. Sequences of more keys go through the
-# two-kernel backward with ``BACKWARD``'s blocks. None, the default: every sequence takes the
-# two kernels. On an H200 the single pass (at 128 or 64 keys) made the packed training step no
-# faster (56.5 against 56.7 ms in one run) and the 120-position micro-benchmark slower
-# (docs/performance.md); for sm_90, 32 x 128 at 8 warps compiles without register spills.
-FUSED: Blocks | None = None
-
-
-def _fused_blocks(q_longest: int, k_longest: int) -> Blocks | None:
-    """The blocks of the single-pass backward for a batch with these longest sequences."""
-    fused = FUSED
-    if fused is None:
-        return None
-    _check_blocks(fused)
-    n = min(fused.n, _pow2(k_longest))
-    return Blocks(
-        m=min(fused.m, _pow2(q_longest)),
-        n=n,
-        warps=fused.warps if n > 32 else min(fused.warps, 4),
-        stages=fused.stages,
-    )
-
-
-def _pow2(rows: int) -> int:
-    """The least power of two of at least ``rows`` rows and at least 16."""
-    return max(16, 1 << max(0, rows - 1).bit_length())
 
 
 def _kernels(device: torch.device) -> ModuleType:
@@ -131,8 +100,28 @@ def _launch_args(q: Tensor, blocks: Blocks, causal: bool) -> dict[str, Any]:
     }
 
 
-def _strides(*tensors: Tensor) -> list[int]:
-    return [s for t in tensors for s in (t.stride(0), t.stride(1))]
+def _launch(
+    kernel: Any,
+    inputs: list[Tensor],
+    outputs: list[Tensor],
+    longest: int,
+    block_rows: int,
+    scales: list[float],
+    blocks: Blocks,
+    causal: bool,
+) -> None:
+    """Runs ``kernel`` on one program per (sequence, head, block of ``block_rows`` rows of the
+    ``longest`` sequence). Its arguments: ``inputs`` (the starts of both packings last),
+    ``outputs`` (contiguous), the row and head strides of the (rows, heads, head_dim) inputs,
+    the heads, the blocks per sequence, ``scales`` and the constants of ``blocks`` and
+    ``causal``."""
+    q, starts = inputs[0], inputs[-1]
+    heads = q.shape[1]
+    n_blocks = max(1, math.ceil(longest / block_rows))
+    strides = [s for t in inputs if t.dim() == 3 for s in (t.stride(0), t.stride(1))]
+    kernel[((starts.shape[0] - 1) * heads * n_blocks,)](
+        *inputs, *outputs, *strides, heads, n_blocks, *scales, **_launch_args(q, blocks, causal)
+    )
 
 
 @torch.library.custom_op("tiny_agent_trainer::short_attention_forward", mutates_args=())
@@ -151,30 +140,16 @@ def _forward(
     rows, heads, dim = q.shape
     out = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
     lse = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
-    seqs = q_starts.shape[0] - 1
-    blocks = FORWARD
-    n_blocks = max(1, math.ceil(q_longest / blocks.m))
-    if rows and seqs:
-        kernels.forward_kernel[(seqs * heads * n_blocks,)](
-            q, k, v, out, lse, q_starts, k_starts,
-            *_strides(q, k, v, out),
-            heads, n_blocks, dim**-0.5 * math.log2(math.e),
-            **_launch_args(q, blocks, causal),
-        )  # fmt: skip
+    if rows and q_starts.shape[0] > 1:
+        inputs, scales = [q, k, v, q_starts, k_starts], [dim**-0.5 * math.log2(math.e)]
+        kernel = kernels.forward_kernel
+        _launch(kernel, inputs, [out, lse], q_longest, FORWARD.m, scales, FORWARD, causal)
     return out, lse
 
 
+# The fake (shape-only) implementations take all of the operators' arguments and read a few.
 @_forward.register_fake
-def _(
-    q: Tensor,
-    k: Tensor,
-    v: Tensor,
-    q_starts: Tensor,
-    k_starts: Tensor,
-    q_longest: int,
-    k_longest: int,
-    causal: bool,
-) -> tuple[Tensor, Tensor]:
+def _(q: Tensor, *_: object) -> tuple[Tensor, Tensor]:
     return q.new_empty(q.shape), q.new_empty(q.shape[:2], dtype=torch.float32)
 
 
@@ -198,57 +173,27 @@ def _backward(
     dq = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
     dk = torch.empty(k.shape, dtype=k.dtype, device=k.device)
     dv = torch.empty(v.shape, dtype=v.dtype, device=v.device)
-    seqs = q_starts.shape[0] - 1
-    if not (rows and seqs):
+    if not (rows and q_starts.shape[0] > 1):
         return dq, dk.zero_(), dv.zero_()
-    sm_scale = dim**-0.5
-    qk_scale = sm_scale * math.log2(math.e)
-    fused = _fused_blocks(q_longest, k_longest)
-    if fused is not None:
-        kernels.backward_fused_kernel[(seqs * heads,)](
-            q, k, v, out, grad, lse, dq, dk, dv, q_starts, k_starts,
-            *_strides(q, k, v, out, grad, dq, dk, dv),
-            heads, qk_scale, sm_scale,
-            **_launch_args(q, fused, causal),
-        )  # fmt: skip
-        if k_longest <= fused.n:  # (known on the host: no look at the lengths on the device)
-            return dq, dk, dv
-    # Sequences of more keys than one fused block (or all, without the fused kernel).
-    fused_keys = 0 if fused is None else fused.n
     delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
+    sm_scale = dim**-0.5
+    scales = [sm_scale * math.log2(math.e), sm_scale]
     blocks = BACKWARD
-    launch = _launch_args(q, blocks, causal)
-    n_blocks = max(1, math.ceil(q_longest / blocks.m))
-    kernels.backward_dq_kernel[(seqs * heads * n_blocks,)](
-        q, k, v, out, grad, lse, delta, dq, q_starts, k_starts,
-        *_strides(q, k, v, out, grad, dq),
-        heads, n_blocks, qk_scale, sm_scale, fused_keys,
-        **launch,
+    _launch(
+        kernels.backward_dq_kernel,
+        [q, k, v, out, grad, lse, q_starts, k_starts], [delta, dq],
+        q_longest, blocks.m, scales, blocks, causal,
     )  # fmt: skip
-    n_blocks = max(1, math.ceil(k_longest / blocks.n))
-    kernels.backward_dkdv_kernel[(seqs * heads * n_blocks,)](
-        q, k, v, grad, lse, delta, dk, dv, q_starts, k_starts,
-        *_strides(q, k, v, grad, dk, dv),
-        heads, n_blocks, qk_scale, sm_scale, fused_keys,
-        **launch,
+    _launch(
+        kernels.backward_dkdv_kernel,
+        [q, k, v, grad, lse, delta, q_starts, k_starts], [dk, dv],
+        k_longest, blocks.n, scales, blocks, causal,
     )  # fmt: skip
     return dq, dk, dv
 
 
 @_backward.register_fake
-def _(
-    grad: Tensor,
-    q: Tensor,
-    k: Tensor,
-    v: Tensor,
-    out: Tensor,
-    lse: Tensor,
-    q_starts: Tensor,
-    k_starts: Tensor,
-    q_longest: int,
-    k_longest: int,
-    causal: bool,
-) -> tuple[Tensor, Tensor, Tensor]:
+def _(grad: Tensor, q: Tensor, k: Tensor, v: Tensor, *_: object) -> tuple[Tensor, Tensor, Tensor]:
     return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
 
 

@@ -4,8 +4,7 @@ The kernels run on CPU through Triton's interpreter, in float32 (and float16: th
 does not multiply bfloat16 blocks correctly): outputs and the gradients of queries, keys and
 values, for causal self-attention and for cross-attention, on sequences from one row to several
 blocks long, with the default block sizes and with others (so that more sequences span several
-blocks, and query and key blocks differ in size), through the single-pass backward, the
-two-kernel backward and both in one batch.
+blocks, and query and key blocks differ in size).
 """
 
 from __future__ import annotations
@@ -42,9 +41,8 @@ def interpreted_kernels() -> Iterator[None]:
 
 @pytest.fixture
 def blocks() -> Iterator[None]:
-    fused = sa.FUSED
     yield
-    sa.FORWARD, sa.BACKWARD, sa.FUSED = sa.Blocks(), sa.Blocks(), fused
+    sa.FORWARD, sa.BACKWARD = sa.Blocks(), sa.Blocks()
 
 
 def qkv(q_lens: list[int], k_lens: list[int], heads: int, dim: int) -> tuple[Tensor, ...]:
@@ -94,60 +92,22 @@ def test_cross_attention_matches_the_reference(q_lens: list[int], k_lens: list[i
 
 
 @pytest.mark.parametrize(
-    ("forward", "backward", "fused", "dim"),
+    ("forward", "backward", "dim"),
     [
-        ((16, 32), (32, 16), None, 32),
-        ((32, 16), (16, 32), (16, 32), 16),
-        ((128, 32), (16, 64), (32, 16), 64),
-        ((64, 64), (64, 32), (16, 64), 64),
+        ((16, 32), (32, 16), 32),
+        ((32, 16), (16, 32), 16),
+        ((128, 32), (16, 64), 64),
+        ((64, 64), (64, 32), 64),
     ],
 )
 @pytest.mark.usefixtures("blocks")
 def test_other_block_sizes_and_head_dims(
-    forward: tuple[int, int],
-    backward: tuple[int, int],
-    fused: tuple[int, int] | None,
-    dim: int,
+    forward: tuple[int, int], backward: tuple[int, int], dim: int
 ) -> None:
-    """Query and key blocks of different sizes in either pass; the single-pass backward off,
-    or taking some of a batch's sequences (those of at most ``fused[1]`` keys) while the
-    two-kernel backward takes the others."""
+    """Query and key blocks of different sizes in either pass."""
     sa.FORWARD, sa.BACKWARD = sa.Blocks(*forward), sa.Blocks(*backward)
-    sa.FUSED = None if fused is None else sa.Blocks(*fused)
     compare([33, 1, 70, 16], [33, 1, 70, 16], causal=True, dim=dim)
     compare([33, 1, 70, 16], [5, 40, 1, 17], causal=False, dim=dim)
-
-
-@pytest.mark.parametrize(
-    ("q_lens", "k_lens", "causal"),
-    [
-        ([1, 2, 3], [1, 2, 3], True),  # all fused, blocks of 16
-        ([100, 31, 129, 128, 5], [100, 31, 129, 128, 5], True),  # 129 and up: two kernels
-        ([300, 1, 64], [27, 4, 129], False),  # long queries, short keys: fused
-    ],
-)
-@pytest.mark.usefixtures("blocks")
-def test_single_pass_backward_beside_the_two_kernels(
-    q_lens: list[int], k_lens: list[int], causal: bool
-) -> None:
-    sa.FUSED = sa.Blocks(m=32, n=128, warps=8, stages=1)
-    compare(q_lens, k_lens, causal)
-    sa.FUSED = None
-    compare(q_lens, k_lens, causal)
-
-
-def test_blocks_of_the_single_pass_backward() -> None:
-    """The next power of two of the batch's longest sequence (at least 16), up to FUSED."""
-    fused = sa.Blocks(m=32, n=128, warps=8, stages=1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sa, "FUSED", fused)
-        assert sa._fused_blocks(27, 27) == sa.Blocks(m=32, n=32, warps=4, stages=1)
-        assert sa._fused_blocks(3, 1) == sa.Blocks(m=16, n=16, warps=4, stages=1)
-        assert sa._fused_blocks(291, 27) == sa.Blocks(m=32, n=32, warps=4, stages=1)
-        assert sa._fused_blocks(65, 65) == sa.Blocks(m=32, n=128, warps=8, stages=1)
-        assert sa._fused_blocks(291, 291) == fused
-        mp.setattr(sa, "FUSED", None)
-        assert sa._fused_blocks(27, 27) is None
 
 
 @pytest.mark.usefixtures("blocks")
@@ -155,8 +115,7 @@ def test_block_sizes_must_be_powers_of_two() -> None:
     q, k, v, _ = qkv([5], [5], 2, 32)
     seqs = Packed.of([5])
     odd, usual = sa.Blocks(m=48, n=64), sa.Blocks()
-    settings = [(odd, usual, None), (usual, odd, None), (usual, usual, odd)]
-    for sa.FORWARD, sa.BACKWARD, sa.FUSED in settings:
+    for sa.FORWARD, sa.BACKWARD in [(odd, usual), (usual, odd)]:
         with pytest.raises(ValueError, match="powers of two"):
             out = sa.short_attention(q, k, v, seqs, seqs, True)
             torch.autograd.grad(out, (q, k, v), torch.ones_like(out))
