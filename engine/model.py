@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engine.short_attention import HEAD_DIMS as SHORT_HEAD_DIMS
+
 if TYPE_CHECKING:
     from engine.text_encoder import BertEncoder
     from engine.tokenizer import PromptTokenizer, Tokenizer
@@ -101,9 +103,11 @@ class Packed:
 
     @staticmethod
     def of(lengths: list[int], device: torch.device | None = None) -> Packed:
+        sizes = torch.tensor(lengths, dtype=torch.long)
         starts = torch.zeros(len(lengths) + 1, dtype=torch.int32)
-        starts[1:] = torch.tensor(lengths, dtype=torch.int32).cumsum(0)
-        positions = torch.cat([torch.arange(n) for n in lengths])
+        starts[1:] = sizes.cumsum(0)
+        # each row's index minus the first row of its sequence
+        positions = torch.arange(int(starts[-1])) - starts[:-1].long().repeat_interleave(sizes)
         return Packed(starts.to(device), positions.to(device), max(lengths))
 
     def to(self, device: torch.device) -> Packed:
@@ -124,7 +128,8 @@ def _varlen_causal(causal: bool) -> dict[str, Any]:
 # The kernel of packed_attention: "varlen", PyTorch's variable-length flash attention on CUDA
 # (one sequence at a time elsewhere), or "short", engine.short_attention's Triton kernels for
 # short sequences (CUDA, or CPU under Triton's interpreter); "auto": "short" on CUDA where
-# triton is installed (CUDA builds of PyTorch ship it), else "varlen". Read at each call.
+# triton is installed (CUDA builds of PyTorch ship it) and the head width is one the kernels
+# take, else "varlen". Read at each call.
 PACKED_ATTENTION = "auto"
 _HAS_TRITON = importlib.util.find_spec("triton") is not None
 
@@ -138,7 +143,8 @@ def packed_attention(
     sequence at a time."""
     kernel = PACKED_ATTENTION
     if kernel == "auto":
-        kernel = "short" if q.is_cuda and _HAS_TRITON else "varlen"
+        short = q.is_cuda and _HAS_TRITON and q.shape[-1] in SHORT_HEAD_DIMS
+        kernel = "short" if short else "varlen"
     if kernel == "short":
         from engine.short_attention import short_attention
 
