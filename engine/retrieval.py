@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from engine.layout import Layout, layout_cue, layout_siblings
 from engine.numbers import delexicalise_code, delexicalise_prompt, relexicalise_code
 
 if TYPE_CHECKING:
@@ -417,6 +418,10 @@ class PromptIndex:
         return int(self.embeddings.shape[0])
 
     @functools.cached_property
+    def _siblings(self) -> dict[tuple[int, Layout], int]:
+        return layout_siblings(self.programs)
+
+    @functools.cached_property
     def spelling(self) -> SpellingIndex | None:
         """The spelling postings, built on first use (about 2 s for 6,770 prompts), so that
         loading a model for decoding alone does not pay for them."""
@@ -625,7 +630,9 @@ class PromptIndex:
         (:class:`SpellingIndex`): meaning carries new wording, spelling the details that
         sentence embeddings blur (which operation, which numbers). The :data:`VOTERS` nearest
         prompts vote for their programs, each with weight nearness ** :data:`SHARPNESS`: the
-        nearest prompt decides unless several almost as near ones say otherwise.
+        nearest prompt decides unless several almost as near ones say otherwise. Where
+        ``prompt`` says where the result goes (:func:`engine.layout.layout_cue`) and the winner
+        is the same kernel in the other layout, its sibling in the asked-for layout is taken.
         ``similarity`` is the frozen encoder's sentence-embedding similarity of the winner's
         nearest prompt."""
         if len(self) == 0:
@@ -651,10 +658,14 @@ class PromptIndex:
             votes[program] = votes.get(program, 0.0) + max(value, 0.0) ** SHARPNESS
             nearest.setdefault(program, float(sims[row]))
         winner = max(votes, key=lambda p: (votes[p], nearest[p]))
+        similarity = nearest[winner]
+        layout = layout_cue(prompt)
+        if layout is not None:  # the same kernel in the layout the prompt asks for
+            winner = self._siblings.get((winner, layout), winner)
         code = self.programs[winner]
         if self.placeholders:
             code = relexicalise_code(code, delexicalise_prompt(prompt))
-        return Match(code, nearest[winner])
+        return Match(code, similarity)
 
 
 def _adapted(x: Tensor, adapter: Tensor | None) -> Tensor:

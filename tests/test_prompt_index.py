@@ -13,6 +13,7 @@ from test_text_encoder import encoder_model
 
 import engine.retrieval as retrieval
 from engine.generate import Generator
+from engine.layout import layout_siblings, program_layout
 from engine.model import Seq2SeqTransformer
 from engine.retrieval import (
     INDEX_PROGRAMS,
@@ -163,3 +164,26 @@ def test_the_shipped_index_gives_a_paraphrase_the_same_program(
     first, second = shipped.generate(plain), shipped.generate(paraphrase)
     assert first.similarity is not None and second.similarity is not None  # the index answered
     assert first.valid and first.code == second.code
+
+
+# One operation asked for in place and into a separate buffer, in layout words the training
+# prompts never use: the index keeps the operation and follows the words (engine.layout).
+LAYOUTS = [
+    ("cube every value, mutating the data", "cube every value and leave the input untouched"),
+    (
+        "negate every entry, modifying the original values",
+        "negate every entry without modifying the input",
+    ),
+]
+
+
+@pytest.mark.parametrize(("in_place", "separate"), LAYOUTS)
+def test_the_shipped_index_puts_the_result_where_the_prompt_says(
+    shipped: Generator, in_place: str, separate: str
+) -> None:
+    first, second = shipped.generate(in_place), shipped.generate(separate)
+    assert first.similarity is not None and second.similarity is not None  # the index answered
+    assert first.valid and second.valid
+    assert program_layout(first.code) == "in_place"
+    assert program_layout(second.code) == "separate"
+    assert layout_siblings([first.code, second.code]) == {(0, "separate"): 1, (1, "in_place"): 0}
