@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from engine.datagen.families import kernel, storage
 from engine.layout import layout_cue, layout_siblings, program_layout
 
-IN_PLACE = """@group(0) @binding(0) var<storage, read_write> data: array<f32>;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= arrayLength(&data)) {
-        return;
-    }
-    let x = data[i];
-    data[i] = x * x;
-}
-"""
-SEPARATE = """@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= arrayLength(&output)) {
-        return;
-    }
-    let x = input[i];
-    output[i] = x * x;
-}
-"""
+def unary(expr: str, in_place: bool) -> str:
+    """An element-wise kernel as the data generator writes it, in either layout."""
+    if in_place:
+        return kernel(
+            [storage(0, "data", "f32", True)],
+            ["let x = data[i];", f"data[i] = {expr};"],
+            guard="data",
+        )
+    buffers = [storage(0, "input", "f32", False), storage(1, "output", "f32", True)]
+    return kernel(buffers, ["let x = input[i];", f"output[i] = {expr};"])
 
 
 @pytest.mark.parametrize(
@@ -56,8 +43,12 @@ def test_the_layout_a_prompt_asks_for(prompt: str, layout: str | None) -> None:
 
 
 def test_each_kernel_is_paired_with_itself_in_the_other_layout() -> None:
-    cube = SEPARATE.replace("x * x", "x * x * x")
-    programs = [IN_PLACE, SEPARATE, cube, "fn main() {}"]
+    programs = [
+        unary("x * x", True),
+        unary("x * x", False),
+        unary("x * x * x", False),
+        "fn main() {}",
+    ]
     assert [program_layout(p) for p in programs] == ["in_place", "separate", "separate", None]
     # the cube has no in-place twin, and a kernel is never its own sibling
     assert layout_siblings(programs) == {(0, "separate"): 1, (1, "in_place"): 0}
