@@ -110,6 +110,7 @@ def packed_rows(lengths: list[int], tgt: int, heads: int, dim: int, iters: int) 
         ("WGSL causal self-attention", wgsl, wgsl, True, per_pair * len(lengths) * tgt * tgt / 2),
         ("WGSL-to-prompt cross-attention", wgsl, prompts, False, per_pair * tgt * sum(lengths)),
     ]
+    chosen = engine_model.PACKED_ATTENTION
     for name, q_seqs, k_seqs, causal, flops in cases:
         rows, keys = int(q_seqs.starts[-1]), int(k_seqs.starts[-1])
         print(f"\npacked {name}: {rows} query rows, {keys} key rows")
@@ -123,7 +124,7 @@ def packed_rows(lengths: list[int], tgt: int, heads: int, dim: int, iters: int) 
                 )
                 continue
             print(f"  {label:<26} {ms:8.3f} ms  {flops / ms / 1e9:7.1f} TFLOP/s")
-    engine_model.PACKED_ATTENTION = "varlen"
+    engine_model.PACKED_ATTENTION = chosen
 
 
 def main() -> None:

@@ -30,11 +30,11 @@ Throughput options (CUDA): ``--batch`` or ``--tokens-per-batch`` (pairs grouped 
 the padded WGSL tokens reach the budget, as ``[training] tokens_per_batch`` does in the trainer),
 ``--pad-tgt``/``--pad-src`` (lengths rounded up to a multiple, so a compiled step sees a few
 shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder and decoder
-block instead of the whole model: a shorter compile). Prototypes of trainer changes, measured
-here only: ``--pack`` (the pairs of a batch laid end to end with no padding, attention by
-variable-length kernels: ``Seq2SeqTransformer.forward_packed``; ``--attn short`` for the
-Triton kernels of ``engine/short_attention.py`` instead of PyTorch's), ``--pad-vocab`` (the output
-head rounded up to a multiple of N rows),
+block instead of the whole model: a shorter compile), ``--pack`` (the pairs of a batch laid end
+to end with no padding, as ``[training] pack`` does; ``--attn`` picks the packed attention kernel,
+by default as the trainer does: engine/short_attention.py's on CUDA with triton). Prototypes
+of trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a
+multiple of N rows),
 ``--compile-loss`` (forward and cross-entropy compiled as one graph), ``--dropout`` (the model's
 dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa`` (eager steps with one
 attention backend). ``--profile FILE`` writes a torch.profiler table of one step.
@@ -289,7 +289,7 @@ class StepOptions:
     dropout: float | None = None  # prototype: the model's dropout instead of the config's
     regional: bool = False  # compile each encoder/decoder block, not the whole model
     sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
-    attn: str = "varlen"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
+    attn: str = "auto"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
 
 
 def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
@@ -674,9 +674,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--attn",
-        choices=["varlen", "short"],
-        default="varlen",
-        help="--pack: PyTorch's variable-length kernel or engine/short_attention.py (Triton)",
+        choices=["auto", "varlen", "short"],
+        default="auto",
+        help="--pack: as the trainer picks, PyTorch's variable-length kernel, or "
+        "engine/short_attention.py (Triton)",
     )
     parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
     parser.add_argument(
@@ -711,7 +712,7 @@ def main() -> None:
         sys.exit("error: --device cuda but PyTorch sees no CUDA GPU")
     if args.synthetic and args.pack:
         sys.exit("error: --pack needs the real training pairs (not --synthetic)")
-    if args.attn != "varlen" and not args.pack:
+    if args.attn != "auto" and not args.pack:
         sys.exit("error: --attn chooses the attention kernel of packed steps (--pack)")
     work = synthetic_workload(config, args) if args.synthetic else real_workload(config, args)
     rows = run_cpu(work, config, args) if cpu else run_cuda(work, args)

@@ -21,6 +21,7 @@ Weights are stored as safetensors; nothing here ever unpickles.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import math
@@ -114,6 +115,7 @@ class Packed:
         return Packed(self.starts.to(device), self.positions.to(device), self.longest)
 
 
+@functools.cache
 def _varlen_causal(causal: bool) -> dict[str, Any]:
     """How this PyTorch's ``varlen_attn`` is told to be causal (the argument changed name)."""
     import inspect
