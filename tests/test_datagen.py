@@ -9,6 +9,7 @@ import pytest
 
 from engine.datagen import phrasing
 from engine.datagen.__main__ import main as datagen_main
+from engine.datagen.families import fill_action
 from engine.datagen.generate import GROUPS, build_specs, generate
 from engine.tokenizer import format_wgsl
 
@@ -89,3 +90,21 @@ def test_noun_phrase_actions_are_not_forced_into_verb_frames() -> None:
     for _ in range(50):
         text = phrasing.render("compute shader that {act3}", "2d rotation matrix", "train", rng)
         assert "that 2d" not in text and "2d rotation" in text
+
+
+def test_compute_specs_carry_the_texts_their_placeholders_were_filled_with() -> None:
+    specs = [s for group in build_specs(1337).values() for s in group if "compute" in s.tags]
+    for spec in specs:
+        keys = [key for key, _ in spec.fill]
+        assert len(set(keys)) == len(keys), spec.family
+        template = " | ".join("{" + key + "}" for key in keys) + " {each}"
+        expected = " | ".join(text for _, text in spec.fill) + " {each}"
+        assert fill_action(template, spec) == expected
+    checked = {"scale", "clamp", "lerp", "chromatic_mix", "color_brightness", "histogram"}
+    for spec in specs:
+        if spec.family in checked and "uniform" not in spec.tags:
+            assert spec.fill, spec.family
+            texts = [text for _, text in spec.fill]
+            assert any(all(t in action for t in texts) for action in spec.train), spec.family
+            checked.discard(spec.family)
+    assert not checked

@@ -41,6 +41,16 @@ class Spec:
     modifier: str = ""
     wg: int = 64
     weight: float = 1.0
+    fill: tuple[tuple[str, str], ...] = ()
+    """Placeholder name -> the text a prompt writes for it, for this variant (e.g.
+    (("k", "0.6"),) ), so that other action templates can be filled for the same variant."""
+
+
+def fill_action(template: str, spec: Spec) -> str:
+    """``template`` with each ``{key}`` of ``spec.fill`` replaced by its text; other slots stay."""
+    for key, text in spec.fill:
+        template = template.replace("{" + key + "}", text)
+    return template
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -436,6 +446,10 @@ def _fill_numbers(text: str, values: dict[str, float], code: bool) -> str:
     return text
 
 
+def _fill_texts(values: dict[str, float]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, num_text(v)) for key, v in values.items())
+
+
 _SPECIAL_SCALE_WORDS = {2.0: "double", 3.0: "triple", 0.5: "halve"}
 
 
@@ -478,6 +492,7 @@ def unary_specs(rng: random.Random) -> list[Spec]:
                     tags,
                     modifier="inplace" if inplace else "io",
                     wg=wg,
+                    fill=_fill_texts(values),
                 )
             )
         if op.uniform_train:
@@ -645,6 +660,7 @@ def binary_specs(rng: random.Random) -> list[Spec]:
                     ("compute", "io:a,b,out", "elem:f32"),
                     wg=wg,
                     weight=1.5 if not op.param else 1.0,
+                    fill=_fill_texts(values),
                 )
             )
     return specs
@@ -707,6 +723,7 @@ def copy_fill_specs(rng: random.Random) -> list[Spec]:
                 ),
                 (f"make every number in the list equal {txt}", f"reset all the values to {txt}"),
                 ("compute", "io:out", "elem:f32"),
+                fill=(("k", txt),),
             )
         )
     return specs
@@ -742,6 +759,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
         train: tuple[str, ...],
         heldout: tuple[str, ...],
         variants: int = 2,
+        fill: tuple[tuple[str, str], ...] = (),
     ) -> None:
         for v in range(variants):
             inplace = v % 2 == 1
@@ -758,6 +776,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
                     modifier="inplace" if inplace else "io",
                     wg=wg,
                     weight=1.0 / variants,
+                    fill=fill,
                 )
             )
 
@@ -796,6 +815,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
             ),
             (f"change how bright the picture is by {txt}x",),
             variants=1,
+            fill=(("k", txt),),
         )
     for _ in range(4):
         name = rng.choice(list(COLORS))
@@ -810,6 +830,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
             ),
             (f"tint the picture {name} with strength {num_text(t)}",),
             variants=1,
+            fill=(("name", name), ("t", num_text(t))),
         )
     for _ in range(4):
         name = rng.choice(list(COLORS)[:12])
@@ -823,6 +844,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
             ),
             (f"put a {name} filter over the picture",),
             variants=1,
+            fill=(("name", name),),
         )
     add(
         "chromatic_complement",
@@ -853,6 +875,7 @@ def color_specs(rng: random.Random) -> list[Spec]:
             ),
             (f"make the colors {num_text(k)} times as vivid",),
             variants=1,
+            fill=(("k", num_text(k)),),
         )
     return specs
 
@@ -1024,6 +1047,7 @@ def histogram_specs(rng: random.Random) -> list[Spec]:
                 ),
                 (f"count how many numbers fall in each of {bins} ranges between 0 and 1",),
                 ("compute", "io:in,bins", "elem:f32", "atomic"),
+                fill=(("bins", str(bins)),),
             )
         )
     for bins in (16, 64):
@@ -1062,6 +1086,7 @@ def histogram_specs(rng: random.Random) -> list[Spec]:
                 (f"count values into {bins} ranges, merging per-group counts at the end",),
                 ("compute", "io:in,bins", "elem:f32", "atomic", "workgroup"),
                 weight=1.0,
+                fill=(("bins", str(bins)),),
             )
         )
     return specs
