@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
 
-from engine.datagen import phrasing
+from engine.datagen import paraphrases, phrasing
 from engine.datagen.__main__ import main as datagen_main
 from engine.datagen.families import fill_action
 from engine.datagen.generate import GROUPS, build_specs, generate
@@ -108,3 +109,45 @@ def test_compute_specs_carry_the_texts_their_placeholders_were_filled_with() -> 
             assert any(all(t in action for t in texts) for action in spec.train), spec.family
             checked.discard(spec.family)
     assert not checked
+
+
+def test_paraphrase_pairs_leave_the_core_pairs_and_the_heldout_split_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Adding or changing a paraphrase template must not move a single held-out prompt."""
+    train, heldout = generate(1337)
+    monkeypatch.setattr(paraphrases, "actions_for", lambda spec: ())
+    core_train, core_heldout = generate(1337)
+    assert heldout == core_heldout
+    for group, pairs in core_train.items():
+        assert train[group][: len(pairs)] == pairs
+    extra = sum(len(train[g]) - len(core_train[g]) for g in train)
+    assert extra > 30 * 40, extra
+    every_train = {p.natural_language for pairs in train.values() for p in pairs}
+    assert not every_train & {p.natural_language for p in heldout}
+
+
+def test_paraphrase_templates_are_new_and_reach_every_compute_family() -> None:
+    slots = {f"{{{name}}}" for name in (*phrasing.SLOTS, "wg")}
+    used: set[str] = set()
+    families_with_extra: set[str] = set()
+    compute_families: set[str] = set()
+    for group, specs in build_specs(1337).items():
+        for spec in specs:
+            actions = paraphrases.actions_for(spec)
+            if not group.startswith("compute"):
+                assert not actions, spec.family
+                continue
+            compute_families.add(spec.family)
+            assert not set(actions) & (set(spec.train) | set(spec.heldout)), spec.family
+            for action in actions:
+                assert set(re.findall(r"\{[a-z_0-9]+\}", action)) <= slots, action
+            if actions:
+                families_with_extra.add(spec.family)
+            used.update(actions)
+    assert families_with_extra == compute_families
+    # every template fits at least one variant (a misspelt placeholder would fit none)
+    tables = (paraphrases.ACTIONS, paraphrases.UNIFORM_ACTIONS)
+    for template in (t for table in tables for actions in table.values() for t in actions):
+        pattern = re.sub(r"\\\{[a-z_0-9]+\\\}", ".+", re.escape(template))
+        assert any(re.fullmatch(pattern, action) for action in used), template

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.datagen import phrasing
+from engine.datagen import paraphrases, phrasing
 from engine.datagen.families import (
     Spec,
     SpecBuilder,
@@ -98,8 +99,30 @@ def sample_pairs(
     return pairs
 
 
+def paraphrase_pairs(
+    groups: dict[str, list[Spec]], rng: random.Random, taken: set[str]
+) -> dict[str, list[Pair]]:
+    """Training pairs per output group phrased with engine/datagen/paraphrases.py's templates
+    (about ``paraphrases.EXTRA_PER_FAMILY`` per compute family), none of them in ``taken``."""
+    out: dict[str, list[Pair]] = {}
+    for group, specs in groups.items():
+        extra = []
+        for spec in specs:
+            actions = paraphrases.actions_for(spec)
+            if actions:
+                extra.append(dataclasses.replace(spec, train=actions))
+        pairs = sample_pairs(extra, "train", paraphrases.EXTRA_PER_FAMILY, rng)
+        out[group] = [p for p in pairs if p.natural_language not in taken]
+    return out
+
+
 def generate(seed: int) -> tuple[dict[str, list[Pair]], list[Pair]]:
-    """Training pairs per output group, and the held-out pairs."""
+    """Training pairs per output group, and the held-out pairs.
+
+    The core training pairs and the held-out pairs come first, from one random stream; the
+    paraphrase pairs then come from a stream of their own, so the held-out split does not
+    depend on them, and a paraphrase that happens to equal a held-out prompt is left out.
+    """
     rng = random.Random(seed + 1)
     groups = build_specs(seed)
     train = {g: sample_pairs(s, "train", TRAIN_PER_FAMILY, rng) for g, s in groups.items()}
@@ -109,6 +132,10 @@ def generate(seed: int) -> tuple[dict[str, list[Pair]], list[Pair]]:
         for pair in sample_pairs(specs, "heldout", HELDOUT_PER_FAMILY, rng):
             if pair.natural_language not in train_prompts:
                 heldout.append(pair)
+    taken = train_prompts | {p.natural_language for p in heldout}
+    extra = paraphrase_pairs(groups, random.Random(seed + 2), taken)
+    for group, pairs in extra.items():
+        train[group] += pairs
     return train, heldout
 
 
