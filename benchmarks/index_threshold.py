@@ -11,11 +11,16 @@ binary) asked for in action wording of their own as well (below: "x squared for 
 gives pass@1 close to the held-out split's (0.720 against 0.676 for the shipped model) without
 reading the held-out split.
 
+``--wording blind`` covers every compute family (element-wise, colour, workgroup algorithms) in
+the requests of benchmarks/blind_wording.py, which were written from a description of each
+kernel's code by a writer who had read neither the generator's wording nor the held-out split:
+the development split nearest to prompts from people outside the project.
+
 For every runnable kernel of that split it runs the decoder's answer (``use_index=False``) and
 the index's answer on the CPU adapter, then prints functional pass@1 for each threshold: the
 index answers when its nearest prompt is at least that similar, the decoder otherwise.
 
-    python benchmarks/index_threshold.py [--model DIR] [--per-family N] [--wording fresh]
+    python benchmarks/index_threshold.py [--model DIR] [--per-family N] [--wording fresh|blind]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -250,11 +256,58 @@ def fresh_pairs(per_family: int, seed: int = 777) -> list[tuple[str, str]]:
     )
 
 
+def blind_pairs(per_family: int, seed: int = 2026) -> list[tuple[str, str]]:
+    """(prompt, WGSL) pairs of every compute family in benchmarks/blind_wording.py's requests:
+    the variant's numbers filled in, then where the result goes (for kernels that come both in
+    place and with a separate output) and the workgroup size (when it is not 64)."""
+    import blind_wording as blind
+
+    from engine.datagen.families import fill_action
+    from engine.tokenizer import format_wgsl
+
+    rng = random.Random(seed)
+    pairs = []
+    for group, specs in build_specs(1337).items():
+        if not group.startswith("compute"):
+            continue
+        by_family: dict[str, list[tuple[Spec, list[str]]]] = {}
+        for spec in specs:
+            uniform = any(t.startswith("io:") and "params" in t for t in spec.tags)
+            table = blind.UNIFORM_ACTIONS if uniform else blind.ACTIONS
+            keys = {f"{{{key}}}" for key, _ in spec.fill}
+            actions = [
+                fill_action(a, spec)
+                for a in table.get(spec.family, ())
+                if set(re.findall(r"\{[a-z_0-9]+\}", a)) <= keys
+            ]
+            if actions:
+                by_family.setdefault(spec.family, []).append((spec, actions))
+        for variants in by_family.values():
+            seen: set[str] = set()
+            for n in range(per_family):
+                spec, actions = variants[n % len(variants)]
+                for _attempt in range(12):
+                    prompt = rng.choice(actions)
+                    if spec.modifier == "inplace":
+                        prompt += rng.choice(blind.INPLACE)
+                    elif spec.modifier == "io":
+                        prompt += rng.choice(blind.SEPARATE)
+                    if spec.wg != 64:
+                        prompt += rng.choice(blind.WORKGROUP).replace("{wg}", str(spec.wg))
+                    if prompt not in seen:
+                        break
+                else:
+                    continue
+                seen.add(prompt)
+                pairs.append((prompt, format_wgsl(spec.code)))
+    return pairs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--per-family", type=int, default=8)
-    parser.add_argument("--wording", choices=["tuning", "fresh"], default="tuning")
+    parser.add_argument("--wording", choices=["tuning", "fresh", "blind"], default="tuning")
     args = parser.parse_args()
 
     from engine.config import load_config
@@ -266,7 +319,7 @@ def main() -> int:
 
     config = load_config(DEFAULT_CONFIG)
     seen = {e.natural_language for e in load_splits(config.dataset, config.training.seed).train}
-    make = fresh_pairs if args.wording == "fresh" else tuning_pairs
+    make = {"fresh": fresh_pairs, "blind": blind_pairs, "tuning": tuning_pairs}[args.wording]
     pairs = [(p, c) for p, c in make(args.per_family) if p not in seen]
     generator = Generator.load(args.model)
     decoder = generator._decoder
