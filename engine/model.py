@@ -400,11 +400,20 @@ class DecoderCache:
 
 
 class Seq2SeqTransformer(nn.Module):
-    """Prompt encoder + causal WGSL decoder with cross-attention."""
+    """Prompt encoder + causal WGSL decoder with cross-attention.
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    ``residual_dtype``: under autocast, the dtype of the residual stream of teacher-forced
+    passes (:meth:`forward`, :meth:`encode`, :meth:`decode`, :meth:`forward_packed`): the
+    embeddings are cast to it, so every block adds its (autocast, bf16) output to a stream of
+    that dtype; layer norms still compute in fp32. ``None`` (the default) keeps the stream fp32
+    as the embeddings are. Outside autocast, and in :meth:`decode_step`, it changes nothing.
+    Not part of the saved model: a training option (``[training] bf16_residual``).
+    """
+
+    def __init__(self, cfg: ModelConfig, residual_dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.cfg = cfg
+        self.residual_dtype = residual_dtype
         d = cfg.d_model
         self.pretrained: BertEncoder | None = None
         if cfg.prompt_encoder:
@@ -456,6 +465,12 @@ class Seq2SeqTransformer(nn.Module):
         """Parameters that training changes (a frozen pretrained prompt encoder is not counted)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    def _stream(self, x: Tensor) -> Tensor:
+        """The embeddings as the residual stream: cast to ``residual_dtype`` under autocast."""
+        if self.residual_dtype is None or not torch.is_autocast_enabled(x.device.type):
+            return x
+        return x.to(self.residual_dtype)
+
     def _check_length(self, n: int, what: str) -> None:
         if n > self.cfg.max_seq_len:
             raise ValueError(f"{what} of {n} tokens exceeds max_seq_len {self.cfg.max_seq_len}")
@@ -489,6 +504,7 @@ class Seq2SeqTransformer(nn.Module):
         else:
             pos = torch.arange(s, device=src_ids.device)
             x = self.drop(self.src_embed(src_ids) + self.src_pos(pos))
+        x = self._stream(x)
         for block in self.encoder:
             x = block(x, mask)
         return Memory(self.enc_ln(x), mask)
@@ -509,7 +525,7 @@ class Seq2SeqTransformer(nn.Module):
         """Teacher-forced decoder: (B, T) ids -> (B, T, V) logits. Right padding needs no mask
         (causal attention keeps real positions from seeing later pads; the loss ignores pads)."""
         self._check_length(tgt_in_ids.shape[1], "WGSL sequence")
-        x = self._embed_tgt(tgt_in_ids, 0)
+        x = self._stream(self._embed_tgt(tgt_in_ids, 0))
         for block in self.decoder:
             x = block(x, memory.states, memory.mask)
         out: Tensor = self.head(self.dec_ln(x))
@@ -536,12 +552,12 @@ class Seq2SeqTransformer(nn.Module):
             raise ValueError("packed batches need a model without a pretrained prompt encoder")
         self._check_length(src_seqs.longest, "prompt")
         self._check_length(tgt_seqs.longest, "WGSL sequence")
-        x = self.drop(self.src_embed(src_ids) + self.src_pos(src_seqs.positions))
+        x = self._stream(self.drop(self.src_embed(src_ids) + self.src_pos(src_seqs.positions)))
         for enc in self.encoder_blocks:
             x = enc.packed(x, src_seqs)
         memory = self.enc_ln(x)
         tgt = self.tgt_embed(tgt_in_ids) * self.embed_scale + self.tgt_pos(tgt_seqs.positions)
-        y = self.drop(tgt)
+        y = self._stream(self.drop(tgt))
         for dec in self.decoder_blocks:
             y = dec.packed(y, memory, tgt_seqs, src_seqs)
         out: Tensor = self.head(self.dec_ln(y))

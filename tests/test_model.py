@@ -87,6 +87,74 @@ def test_packed_batches_give_each_pair_its_padded_logits_and_gradients() -> None
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
+def _residual_run(
+    model: Seq2SeqTransformer, packed: bool
+) -> tuple[torch.Tensor, set[torch.dtype], list[torch.Tensor]]:
+    """Loss under CPU bf16 autocast on a fixed batch of three pairs, padded or packed; the
+    dtypes the layer norms read (the residual stream at every block, and the final norms);
+    the gradients."""
+    gen = torch.Generator().manual_seed(1)
+    src_lens, tgt_lens = [5, 2, 7], [9, 4, 1]
+    srcs = [torch.randint(1, 40, (n,), generator=gen) for n in src_lens]
+    tgts = [torch.randint(1, 50, (n + 1,), generator=gen) for n in tgt_lens]
+    seen: set[torch.dtype] = set()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.LayerNorm)]
+    hooks = [n.register_forward_pre_hook(lambda _m, args: seen.add(args[0].dtype)) for n in norms]
+    model.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        if packed:
+            logits = model.forward_packed(
+                torch.cat(srcs),
+                Packed.of(src_lens),
+                torch.cat([t[:-1] for t in tgts]),
+                Packed.of(tgt_lens),
+            )
+            target = torch.cat([t[1:] for t in tgts])
+        else:
+            src = torch.nn.utils.rnn.pad_sequence(srcs, batch_first=True)
+            tgt = torch.nn.utils.rnn.pad_sequence(tgts, batch_first=True)
+            logits = model(src, tgt[:, :-1]).flatten(0, 1)
+            target = tgt[:, 1:].flatten()
+    loss = torch.nn.functional.cross_entropy(logits.float(), target, ignore_index=0)
+    loss.backward()  # type: ignore[no-untyped-call]
+    for hook in hooks:
+        hook.remove()
+    grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    return loss.detach(), seen, grads
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+def test_bf16_residual_stream_under_autocast(packed: bool) -> None:
+    """``residual_dtype=bfloat16``: under autocast every layer norm reads a bf16 stream (fp32
+    without the option); the loss stays within bf16 rounding of the fp32 stream's and the
+    gradients are finite and point the same way."""
+    model = tiny_model().train()
+    fp32_loss, fp32_seen, fp32_grads = _residual_run(model, packed)
+    model.residual_dtype = torch.bfloat16
+    bf16_loss, bf16_seen, bf16_grads = _residual_run(model, packed)
+    assert fp32_seen == {torch.float32}
+    assert bf16_seen == {torch.bfloat16}
+    torch.testing.assert_close(bf16_loss, fp32_loss, atol=0.0, rtol=1e-2)
+    assert len(bf16_grads) == len(fp32_grads)
+    for a, b in zip(bf16_grads, fp32_grads, strict=True):
+        assert bool(torch.isfinite(a).all())
+        cosine = torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)
+        assert float(cosine) > 0.99
+
+
+def test_bf16_residual_changes_nothing_outside_autocast() -> None:
+    """Without autocast (CPU training, generation) the option leaves every result as it was."""
+    model = tiny_model()
+    src = torch.randint(1, 40, (2, 6))
+    tgt = torch.randint(1, 50, (2, 5))
+    plain = model(src, tgt)
+    memory = model.encode(src)
+    step, _ = model.decode_step(tgt[:, 0], memory)
+    model.residual_dtype = torch.bfloat16
+    assert torch.equal(model(src, tgt), plain)
+    assert torch.equal(model.decode_step(tgt[:, 0], model.encode(src))[0], step)
+
+
 def test_reordered_cache_follows_the_chosen_beams() -> None:
     model = tiny_model()
     src = torch.randint(1, 40, (2, 6))
