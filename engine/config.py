@@ -189,6 +189,11 @@ class TrainingConfig:
     min_lr_ratio: float = _key(0.1, _in_range(0, 1), "final learning rate / peak, in [0, 1]")
     label_smoothing: float = _key(0.0, _in_range(0, 1, high_open=True), "in [0, 1)")
     compile: bool = _key(False, doc="torch.compile the model (slower start, faster steps)")
+    bf16_residual: bool = _key(
+        False,
+        doc="keep the residual stream in bf16 under the bf16 autocast of CUDA training (less "
+        "memory traffic); no effect on other devices",
+    )
     device: str = _key("auto", _device, "auto, cpu, cuda, cuda:N or mps")
     checkpoint_dir: Path = field(
         default=Path("checkpoints"), metadata=_meta(doc="where checkpoints are written")

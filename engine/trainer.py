@@ -1032,6 +1032,16 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
             options.config_path,
             rt.device.type,
         )
+    if getattr(tcfg, "bf16_residual", False):
+        if use_cuda:  # the forward runs under bf16 autocast only there
+            model.residual_dtype = torch.bfloat16
+        elif rt.is_main:
+            log.warning(
+                "%s: [training] bf16_residual = true has no effect on %s, where training runs "
+                "in fp32 without autocast",
+                options.config_path,
+                rt.device.type,
+            )
     train_model: nn.Module = PackedForward(model) if pack else model
     if getattr(tcfg, "compile", False):
         # Batches differ in shape from step to step: one graph with symbolic sizes, compiled

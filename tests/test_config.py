@@ -165,6 +165,14 @@ def test_packing_with_a_pretrained_prompt_encoder_points_at_pack(tmp_path: Path)
     assert_error(tmp_path, text, "training.pack", "pack =", *words)
 
 
+def test_bf16_residual_is_off_by_default_and_a_boolean(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL)).training.bf16_residual is False
+    text = MINIMAL.replace("batch_size = 8", "batch_size = 8\nbf16_residual = true")
+    assert load_config(write(tmp_path, text)).training.bf16_residual is True
+    text = MINIMAL.replace("batch_size = 8", 'batch_size = 8\nbf16_residual = "yes"')
+    assert_error(tmp_path, text, "training.bf16_residual", "bf16_residual", "true or false")
+
+
 def test_missing_required_key_points_at_its_table(tmp_path: Path) -> None:
     text = MINIMAL.replace("batch_size = 8\n", "")
     assert_error(tmp_path, text, "training.batch_size", "[training]", "missing", "batch_size =")

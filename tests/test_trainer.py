@@ -228,3 +228,17 @@ def test_packed_batches_train_the_same_model_as_padded_ones(tmp_path: Path) -> N
     assert packed.step_losses == pytest.approx(padded.step_losses, rel=1e-4)
     assert packed.history["val_loss"] == pytest.approx(padded.history["val_loss"], rel=1e-4)
     assert packed.history["val_loss"][-1] < packed.history["val_loss"][0]
+
+
+def test_bf16_residual_on_cpu_warns_and_trains_as_without(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A CPU run has no autocast, so ``bf16_residual`` changes nothing there, and says so."""
+    runs = {}
+    for flag in (False, True):
+        root = tmp_path / f"residual-{flag}"
+        root.mkdir()
+        config = tiny_project.write_project(root, epochs=1, training={"bf16_residual": flag})
+        runs[flag] = train(options(config, root / "out"))
+    assert runs[True].step_losses == runs[False].step_losses
+    assert "bf16_residual = true has no effect on cpu" in caplog.text
