@@ -35,9 +35,11 @@ to end with no padding, as ``[training] pack`` does; ``--attn`` picks the packed
 by default as the trainer does: engine/short_attention.py's on CUDA with triton). Prototypes
 of trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a
 multiple of N rows),
-``--compile-loss`` (forward and cross-entropy compiled as one graph), ``--dropout`` (the model's
-dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa`` (eager steps with one
-attention backend). ``--profile FILE`` writes a torch.profiler table of one step.
+``--compile-loss`` (forward and cross-entropy compiled as one graph, padded or packed),
+``--dropout`` (the model's dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa``
+(eager steps with one attention backend). ``--bf16-residual`` keeps the residual stream in bf16
+under autocast, as ``[training] bf16_residual`` does. ``--profile FILE`` writes a
+torch.profiler table of one step.
 ``benchmarks/train_mfu_sweep.py`` runs many such settings in one process.
 """
 
@@ -290,17 +292,19 @@ class StepOptions:
     regional: bool = False  # compile each encoder/decoder block, not the whole model
     sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
     attn: str = "auto"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
+    bf16_residual: bool = False  # the residual stream in bf16 under autocast
 
 
 def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
     """Prototype of a trainer change: forward and the masked cross-entropy as one function, so
-    that torch.compile fuses the float upcast and the loss into the graph."""
+    that torch.compile fuses the float upcast and the loss into the graph. ``model(*inputs)``
+    is the padded model or the packed one (:class:`engine.trainer.PackedForward`)."""
 
-    def fn(src: torch.Tensor, tgt_in: torch.Tensor, tgt_out: torch.Tensor, src_padded: bool) -> Any:
-        with torch.autocast(src.device.type, dtype=torch.bfloat16):
-            logits = model(src, tgt_in, src_padded)
+    def fn(tgt_out: torch.Tensor, *inputs: Any) -> Any:
+        with torch.autocast(tgt_out.device.type, dtype=torch.bfloat16):
+            logits = model(*inputs)
         return torch.nn.functional.cross_entropy(
-            logits.float().flatten(0, 1), tgt_out.flatten(), ignore_index=pad_id
+            logits.float().reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=pad_id
         )
 
     return fn
@@ -332,7 +336,7 @@ def time_steps(
         cfg = replace(cfg, tgt_vocab_size=round_up(cfg.tgt_vocab_size, opts.pad_vocab))
     if opts.dropout is not None:
         cfg = replace(cfg, dropout=opts.dropout)
-    model = Seq2SeqTransformer(cfg).to(device)
+    model = Seq2SeqTransformer(cfg, torch.bfloat16 if opts.bf16_residual else None).to(device)
     optimizer = make_optimizer(model, "adamw", 3e-4, 0.01, fused=device.type == "cuda")
     train_model: torch.nn.Module = model
     compile_kwargs: dict[str, Any] = {}
@@ -364,20 +368,34 @@ def time_steps(
             return torch.autocast(device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    packed_model: torch.nn.Module = PackedForward(model)
     loss_fn = _loss_fn(train_model, 0)
+    packed_loss_fn = _loss_fn(packed_model, 0)
     if opts.compile_loss and opts.compile_mode is not None:
         loss_fn = torch.compile(loss_fn, **compile_kwargs)
-
-    packed_model: torch.nn.Module = PackedForward(model)
-    if opts.compile_mode is not None:
+        packed_loss_fn = torch.compile(packed_loss_fn, **compile_kwargs)
+    elif opts.compile_mode is not None:
         packed_model = torch.compile(packed_model, **compile_kwargs)  # type: ignore[assignment]
 
     def step(batch: Batch) -> torch.Tensor:
         if batch.packed is not None:
             src_seqs, tgt_seqs = batch.packed
-            return _trainer_step(packed_model, (batch.src, src_seqs, batch.tgt_in, tgt_seqs), batch)
+            inputs = (batch.src, src_seqs, batch.tgt_in, tgt_seqs)
+            if opts.compile_loss:
+                return _loss_step(packed_loss_fn, inputs, batch)
+            return _trainer_step(packed_model, inputs, batch)
         with sdpa_backend(opts.sdpa):
             return _step(batch)
+
+    def _loss_step(fn: Any, inputs: tuple[Any, ...], batch: Batch) -> torch.Tensor:
+        """training_step with the loss inside the (compiled) function ``fn``."""
+        loss = fn(batch.tgt_out, *inputs)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        out: torch.Tensor = loss.detach()
+        return out
 
     def _trainer_step(
         module: torch.nn.Module, inputs: tuple[Any, ...], batch: Batch
@@ -396,17 +414,11 @@ def time_steps(
     def _step(batch: Batch) -> torch.Tensor:
         if cudagraphs:
             torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
-        if opts.compile_loss:  # training_step with the loss inside the compiled function
-            loss = loss_fn(batch.src, batch.tgt_in, batch.tgt_out, batch.src_padded)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            out: torch.Tensor = loss.detach()
-            return out
         inputs: tuple[Any, ...] = (batch.src, batch.tgt_in, batch.src_padded)
         if id(batch) in states_of:
             inputs += (states_of[id(batch)],)
+        if opts.compile_loss:
+            return _loss_step(loss_fn, inputs, batch)
         return _trainer_step(train_model, inputs, batch)
 
     def sync() -> None:
@@ -542,6 +554,7 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
         regional=args.regional,
         sdpa=args.sdpa,
         attn=args.attn,
+        bf16_residual=args.bf16_residual,
     )
 
 
@@ -680,6 +693,11 @@ def build_parser() -> argparse.ArgumentParser:
         "engine/short_attention.py (Triton)",
     )
     parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
+    parser.add_argument(
+        "--bf16-residual",
+        action="store_true",
+        help="the residual stream in bf16 under autocast ([training] bf16_residual)",
+    )
     parser.add_argument(
         "--regional", action="store_true", help="compiled: each block, not the whole model"
     )
