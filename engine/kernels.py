@@ -14,6 +14,7 @@ reported as not applicable rather than guessed at.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -359,6 +360,11 @@ class KernelRunner:
                 runtime = os.path.join(tempfile.gettempdir(), f"wgpu-runtime-{os.getuid()}")
                 os.makedirs(runtime, mode=0o700, exist_ok=True)
                 os.environ["XDG_RUNTIME_DIR"] = runtime
+            if importlib.util.find_spec("triton") is not None:
+                # triton (which CUDA builds of PyTorch ship, and torch.compile imports) carries
+                # its own LLVM; imported after a Mesa adapter (lavapipe, llvmpipe: LLVM too) is
+                # up, its library crashes the process. Loaded first, both work.
+                import triton  # noqa: F401
             import wgpu
 
             adapter = wgpu.gpu.request_adapter_sync(power_preference="high-performance")

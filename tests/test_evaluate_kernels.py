@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -133,3 +137,20 @@ def test_textures_are_refused_clearly() -> None:
             "@group(0) @binding(0) var tex: texture_2d<f32>;\n"
             "@compute @workgroup_size(1) fn main() {}\n"
         )
+
+
+def test_compiling_a_model_after_running_kernels_keeps_the_process_alive() -> None:
+    """torch.compile imports triton; triton's LLVM after Mesa's used to kill the process."""
+    pytest.importorskip("triton")  # a dev dependency: present wherever the test suite runs
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from engine.kernels import KernelRunner\n"
+        f"KernelRunner().run({DOUBLE!r})\n"
+        "import torch._dynamo\n"
+        "print('alive')\n"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script, root], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "alive" in done.stdout, (done.returncode, done.stderr[-2000:])
