@@ -32,7 +32,8 @@ the padded WGSL tokens reach the budget, as ``[training] tokens_per_batch`` does
 shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder and decoder
 block instead of the whole model: a shorter compile), ``--pack`` (the pairs of a batch laid end
 to end with no padding, as ``[training] pack`` does; ``--attn`` picks the packed attention kernel,
-by default as the trainer does: engine/short_attention.py's on CUDA with triton). Prototypes
+by default as the trainer does: engine/short_attention.py's on CUDA with triton;
+``--fixed-blocks`` keeps that kernel's 64-row blocks for short sequences too). Prototypes
 of trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a
 multiple of N rows),
 ``--compile-loss`` (forward and cross-entropy compiled as one graph, padded or packed),
@@ -292,6 +293,7 @@ class StepOptions:
     regional: bool = False  # compile each encoder/decoder block, not the whole model
     sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
     attn: str = "auto"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
+    fixed_blocks: bool = False  # short_attention without blocks fitted to short sequences
     bf16_residual: bool = False  # the residual stream in bf16 under autocast
 
 
@@ -330,6 +332,9 @@ def time_steps(
         torch._dynamo.reset()  # a fresh cache per row: no recompile limit carried over
     torch.backends.cuda.enable_cudnn_sdp(not opts.no_cudnn_sdp)
     engine.model.PACKED_ATTENTION = opts.attn
+    from engine import short_attention
+
+    short_attention.ADAPT_BLOCKS = not opts.fixed_blocks
     torch.manual_seed(0)
     cfg = work.cfg
     if opts.pad_vocab > 1:
@@ -554,6 +559,7 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
         regional=args.regional,
         sdpa=args.sdpa,
         attn=args.attn,
+        fixed_blocks=args.fixed_blocks,
         bf16_residual=args.bf16_residual,
     )
 
@@ -691,6 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="--pack: as the trainer picks, PyTorch's variable-length kernel, or "
         "engine/short_attention.py (Triton)",
+    )
+    parser.add_argument(
+        "--fixed-blocks",
+        action="store_true",
+        help="--pack: the Triton kernel's 64-row blocks even for short sequences",
     )
     parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
     parser.add_argument(

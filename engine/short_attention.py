@@ -44,6 +44,29 @@ class Blocks:
 # Block sizes per pass; read at each call, so a benchmark can try others.
 FORWARD = Blocks()
 BACKWARD = Blocks()
+ADAPT_BLOCKS = True
+"""Halve a pass's query or key block while it is at least twice the mean sequence length (down
+to 16): a prompt of 20 tokens fills a 32-row block, not a third of a 64-row one. Read at each
+call."""
+
+
+def _fitted(blocks: Blocks, q_mean: float, k_mean: float) -> Blocks:
+    """``blocks`` with each side halved while it is at least twice that side's mean length."""
+    _check_blocks(blocks)
+    if not ADAPT_BLOCKS:
+        return blocks
+    m, n = blocks.m, blocks.n
+    while m > 16 and m >= 2 * q_mean:
+        m //= 2
+    while n > 16 and n >= 2 * k_mean:
+        n //= 2
+    return Blocks(m, n, blocks.warps, blocks.stages)
+
+
+def _means(q: Tensor, k: Tensor, q_starts: Tensor) -> tuple[float, float]:
+    """Mean query and key sequence lengths, from shapes alone (no device read)."""
+    sequences = max(1, q_starts.shape[0] - 1)
+    return q.shape[0] / sequences, k.shape[0] / sequences
 
 
 def _kernels(device: torch.device) -> ModuleType:
@@ -87,7 +110,6 @@ def _check_blocks(blocks: Blocks) -> None:
 
 
 def _launch_args(q: Tensor, blocks: Blocks, causal: bool) -> dict[str, Any]:
-    _check_blocks(blocks)
     return {
         "CAUSAL": causal,
         "HEAD_DIM": q.shape[2],
@@ -142,8 +164,9 @@ def _forward(
     lse = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
     if rows and q_starts.shape[0] > 1:
         inputs, scales = [q, k, v, q_starts, k_starts], [dim**-0.5 * math.log2(math.e)]
+        blocks = _fitted(FORWARD, *_means(q, k, q_starts))
         kernel = kernels.forward_kernel
-        _launch(kernel, inputs, [out, lse], q_longest, FORWARD.m, scales, FORWARD, causal)
+        _launch(kernel, inputs, [out, lse], q_longest, blocks.m, scales, blocks, causal)
     return out, lse
 
 
@@ -178,7 +201,7 @@ def _backward(
     delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
     sm_scale = dim**-0.5
     scales = [sm_scale * math.log2(math.e), sm_scale]
-    blocks = BACKWARD
+    blocks = _fitted(BACKWARD, *_means(q, k, q_starts))
     _launch(
         kernels.backward_dq_kernel,
         [q, k, v, out, grad, lse, q_starts, k_starts], [delta, dq],

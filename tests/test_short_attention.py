@@ -43,6 +43,7 @@ def interpreted_kernels() -> Iterator[None]:
 def blocks() -> Iterator[None]:
     yield
     sa.FORWARD, sa.BACKWARD = sa.Blocks(), sa.Blocks()
+    sa.ADAPT_BLOCKS = True
 
 
 def qkv(q_lens: list[int], k_lens: list[int], heads: int, dim: int) -> tuple[Tensor, ...]:
@@ -106,8 +107,24 @@ def test_other_block_sizes_and_head_dims(
 ) -> None:
     """Query and key blocks of different sizes in either pass."""
     sa.FORWARD, sa.BACKWARD = sa.Blocks(*forward), sa.Blocks(*backward)
+    sa.ADAPT_BLOCKS = False  # exactly these sizes
     compare([33, 1, 70, 16], [33, 1, 70, 16], causal=True, dim=dim)
     compare([33, 1, 70, 16], [5, 40, 1, 17], causal=False, dim=dim)
+
+
+@pytest.mark.usefixtures("blocks")
+def test_blocks_shrink_to_short_sequences_and_still_match() -> None:
+    """Prompts of a few tokens get 16- or 32-row blocks instead of mostly empty 64-row ones;
+    WGSL of a hundred tokens keeps 64."""
+    usual = sa.Blocks()
+    assert sa._fitted(usual, 24.0, 24.0) == sa.Blocks(32, 32)
+    assert sa._fitted(usual, 110.0, 24.0) == sa.Blocks(64, 32)
+    assert sa._fitted(usual, 5.0, 120.0) == sa.Blocks(16, 64)
+    sa.ADAPT_BLOCKS = False
+    assert sa._fitted(usual, 5.0, 5.0) == usual
+    sa.ADAPT_BLOCKS = True
+    compare([20, 3, 31, 9], [20, 3, 31, 9], causal=True)
+    compare([110, 90, 130], [24, 9, 30], causal=False)
 
 
 @pytest.mark.usefixtures("blocks")
