@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -262,7 +261,7 @@ def blind_pairs(per_family: int, seed: int = 2026) -> list[tuple[str, str]]:
     place and with a separate output) and the workgroup size (when it is not 64)."""
     import blind_wording as blind
 
-    from engine.datagen.families import fill_action
+    from engine.datagen.paraphrases import actions_for
     from engine.tokenizer import format_wgsl
 
     rng = random.Random(seed)
@@ -270,16 +269,9 @@ def blind_pairs(per_family: int, seed: int = 2026) -> list[tuple[str, str]]:
     for group, specs in build_specs(1337).items():
         if not group.startswith("compute"):
             continue
-        by_family: dict[str, list[tuple[Spec, list[str]]]] = {}
+        by_family: dict[str, list[tuple[Spec, tuple[str, ...]]]] = {}
         for spec in specs:
-            uniform = any(t.startswith("io:") and "params" in t for t in spec.tags)
-            table = blind.UNIFORM_ACTIONS if uniform else blind.ACTIONS
-            keys = {f"{{{key}}}" for key, _ in spec.fill}
-            actions = [
-                fill_action(a, spec)
-                for a in table.get(spec.family, ())
-                if set(re.findall(r"\{[a-z_0-9]+\}", a)) <= keys
-            ]
+            actions = actions_for(spec, blind.ACTIONS, blind.UNIFORM_ACTIONS)
             if actions:
                 by_family.setdefault(spec.family, []).append((spec, actions))
         for variants in by_family.values():

@@ -23,6 +23,7 @@ changes neither of those.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from engine.datagen.families import Spec, fill_action
 
@@ -427,10 +428,15 @@ _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 _SLOT_NAMES = frozenset(("each", "elem", "elems", "buf", "bufs", "img", "pixel", "wg"))
 
 
-def actions_for(spec: Spec) -> tuple[str, ...]:
-    """This variant's extra action templates, its placeholders filled (slots left for sampling)."""
+def actions_for(
+    spec: Spec,
+    actions: Mapping[str, Sequence[str]] = ACTIONS,
+    uniform_actions: Mapping[str, Sequence[str]] = UNIFORM_ACTIONS,
+) -> tuple[str, ...]:
+    """The templates of ``actions`` (``uniform_actions`` for a variant that reads its parameter
+    from a uniform) that fit this variant, its placeholders filled (slots left for sampling)."""
     uniform = "params" in next((t for t in spec.tags if t.startswith("io:")), "")
-    table = UNIFORM_ACTIONS if uniform else ACTIONS
+    table = uniform_actions if uniform else actions
     keys = {key for key, _ in spec.fill}
     out = []
     for template in table.get(spec.family, ()):
