@@ -33,7 +33,9 @@ shapes), ``--compile-mode``, ``--dynamic``, ``--regional`` (compile each encoder
 block instead of the whole model: a shorter compile), ``--pack`` (the pairs of a batch laid end
 to end with no padding, as ``[training] pack`` does; ``--attn`` picks the packed attention kernel,
 by default as the trainer does: engine/short_attention.py's on CUDA with triton;
-``--fixed-blocks`` keeps that kernel's 64-row blocks for short sequences too). Prototypes
+``--fixed-blocks`` keeps that kernel's 64-row blocks for short sequences too; ``--head-views``
+passes it q/k/v head views, whose gradients the backward pass concatenates, instead of the
+projections' rows; ``--attn-blocks`` sets its blocks per kernel). Prototypes
 of trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a
 multiple of N rows),
 ``--compile-loss`` (forward and cross-entropy compiled as one graph, padded or packed),
@@ -51,6 +53,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -68,10 +71,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import engine.model  # noqa: E402
+from engine import short_attention  # noqa: E402
 from engine.model import ModelConfig, Packed, Seq2SeqTransformer  # noqa: E402
 from engine.trainer import PackedForward, make_optimizer, training_step  # noqa: E402
 
 H100_BF16_DENSE_TFLOPS = 989.0
+Blocks = short_attention.Blocks
+# short_attention's blocks as the module sets them (rows may set others: --attn-blocks)
+DEFAULT_BLOCKS = (short_attention.FORWARD, short_attention.BACKWARD, short_attention.BACKWARD_DKDV)
 # Measured on data/train with config/wgsl_generation.toml's tokenizers (2026-11-29): 6,770
 # training pairs, prompts 13.5 tokens on average, WGSL 118.4 (with <sos>), vocabularies
 # 2,959 prompt / 927 WGSL tokens. --synthetic batches use these shapes.
@@ -294,6 +301,8 @@ class StepOptions:
     sdpa: str = "auto"  # SDPA backend: auto, or only math / efficient / cudnn
     attn: str = "auto"  # packed steps' attention kernel (engine.model.PACKED_ATTENTION)
     fixed_blocks: bool = False  # short_attention without blocks fitted to short sequences
+    head_views: bool = False  # packed attention on q/k/v head views, not the projections' rows
+    attn_blocks: str = ""  # short_attention's blocks per pass (parse_blocks); "": its defaults
     bf16_residual: bool = False  # the residual stream in bf16 under autocast
 
 
@@ -332,9 +341,10 @@ def time_steps(
         torch._dynamo.reset()  # a fresh cache per row: no recompile limit carried over
     torch.backends.cuda.enable_cudnn_sdp(not opts.no_cudnn_sdp)
     engine.model.PACKED_ATTENTION = opts.attn
-    from engine import short_attention
-
     short_attention.ADAPT_BLOCKS = not opts.fixed_blocks
+    engine.model.PACKED_ROWS = not opts.head_views
+    chosen = parse_blocks(opts.attn_blocks) if opts.attn_blocks else DEFAULT_BLOCKS
+    short_attention.FORWARD, short_attention.BACKWARD, short_attention.BACKWARD_DKDV = chosen
     torch.manual_seed(0)
     cfg = work.cfg
     if opts.pad_vocab > 1:
@@ -548,6 +558,23 @@ def run_cpu(
     return rows
 
 
+def parse_blocks(spec: str) -> tuple[Blocks, Blocks, Blocks]:
+    """``--attn-blocks``: the forward, dQ and dK/dV kernels' blocks, comma-separated, each
+    ``MxN``, ``MxNwW`` or ``MxNwWsS`` (query rows, key rows, warps, stages; 4 warps and 2 stages
+    unless given), e.g. ``64x64,64x64,64x64``."""
+    parts = spec.split(",")
+    if len(parts) != 3:
+        raise ValueError(f"--attn-blocks takes three settings (forward, dQ, dK/dV): {spec!r}")
+    found = []
+    for part in parts:
+        match = re.fullmatch(r"(\d+)x(\d+)(?:w(\d+))?(?:s(\d+))?", part.strip())
+        if match is None:
+            raise ValueError(f"--attn-blocks: {part!r} is not MxN[wW][sS], e.g. 64x32w4s2")
+        m, n, warps, stages = match.groups()
+        found.append(Blocks(int(m), int(n), int(warps or 4), int(stages or 2)))
+    return found[0], found[1], found[2]
+
+
 def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
     return StepOptions(
         compile_mode=args.compile_mode if compiled else None,
@@ -560,6 +587,8 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
         sdpa=args.sdpa,
         attn=args.attn,
         fixed_blocks=args.fixed_blocks,
+        head_views=args.head_views,
+        attn_blocks=args.attn_blocks,
         bf16_residual=args.bf16_residual,
     )
 
@@ -703,6 +732,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="--pack: the Triton kernel's 64-row blocks even for short sequences",
     )
+    parser.add_argument(
+        "--head-views",
+        action="store_true",
+        help="--pack: attention layers pass q/k/v head views (dQ, dK, dV concatenated in the "
+        "backward pass) instead of their projections' rows",
+    )
+    parser.add_argument(
+        "--attn-blocks",
+        default="",
+        metavar="F,DQ,DKDV",
+        help="--pack: the Triton kernel's blocks for the forward, dQ and dK/dV kernels, each "
+        "MxN[wW][sS] (e.g. 64x64,64x64,64x64); default engine/short_attention.py's",
+    )
     parser.add_argument("--dropout", type=float, help="prototype: the model's dropout")
     parser.add_argument(
         "--bf16-residual",
@@ -743,6 +785,11 @@ def main() -> None:
         sys.exit("error: --pack needs the real training pairs (not --synthetic)")
     if args.attn != "auto" and not args.pack:
         sys.exit("error: --attn chooses the attention kernel of packed steps (--pack)")
+    if args.attn_blocks:
+        try:
+            parse_blocks(args.attn_blocks)
+        except ValueError as exc:
+            sys.exit(f"error: {exc}")
     work = synthetic_workload(config, args) if args.synthetic else real_workload(config, args)
     rows = run_cpu(work, config, args) if cpu else run_cuda(work, args)
     if args.json and int(os.environ.get("RANK", "0")) == 0:

@@ -6,7 +6,9 @@ finds its sequence, head and block of rows from its id and returns at once where
 starts past the end of its sequence (sequences are shorter than the longest). A name assigned
 both before a loop and in it is carried through the loop, and must keep its block shape there.
 Rows are found through ``starts`` (int32, cumulative lengths); tensors are (rows, heads,
-head_dim) with the last dimension contiguous, outputs contiguous throughout. Scores are kept in
+head_dim) views with the last dimension contiguous; inputs take any row and head strides,
+outputs any row stride with the heads side by side (so that dQ, dK and dV can be written into
+the columns of one projection-sized gradient). Scores are kept in
 base 2 (``qk_scale`` = softmax scale x log2(e)), so the saved ``lse`` is the row's
 log2-sum-exp2 of the scaled scores. Causal means that query ``i`` sees keys ``j <= i`` of its
 sequence.
@@ -53,10 +55,10 @@ def _load(base, first, offs, n_valid, stride_row, stride_head, head, HEAD_DIM: t
 
 
 @triton.jit
-def _store(base, value, first, offs, n_valid, heads, head, HEAD_DIM: tl.constexpr):
+def _store(base, value, first, offs, n_valid, stride_row, head, HEAD_DIM: tl.constexpr):
     """Writes ``value`` (in ``base``'s type) to the rows of :func:`_load` that exist, in a
-    contiguous (rows, heads, HEAD_DIM) tensor (each kernel's outputs are)."""
-    ptrs = _rows(base, first, offs, heads * HEAD_DIM, head, HEAD_DIM, HEAD_DIM)
+    (rows, heads, HEAD_DIM) view with row stride ``stride_row`` and heads side by side."""
+    ptrs = _rows(base, first, offs, stride_row, head, HEAD_DIM, HEAD_DIM)
     tl.store(ptrs, value.to(base.dtype.element_ty), mask=(offs < n_valid)[:, None])
 
 
@@ -97,7 +99,7 @@ def _keys_end(k_len, m0, CAUSAL: tl.constexpr, BLOCK_M: tl.constexpr):
 @triton.jit
 def forward_kernel(
     Q, K, V, q_starts, k_starts, Out, Lse,
-    stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh,
+    stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh, stride_out,
     heads, n_blocks, qk_scale,
     CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
@@ -121,7 +123,7 @@ def forward_kernel(
         l_i = l_i * alpha + tl.sum(p, 1)
         acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
         m_i = m_new
-    _store(Out, acc / l_i[:, None], q0, offs_m, q_len, heads, head, HEAD_DIM)
+    _store(Out, acc / l_i[:, None], q0, offs_m, q_len, stride_out, head, HEAD_DIM)
     tl.store(Lse + _stats(q0, offs_m, heads, head), m_i + tl.log2(l_i), mask=offs_m < q_len)
 
 
@@ -129,7 +131,7 @@ def forward_kernel(
 def backward_dq_kernel(
     Q, K, V, Out, dOut, Lse, q_starts, k_starts, Delta, dQ,
     stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh, stride_on, stride_oh,
-    stride_don, stride_doh,
+    stride_don, stride_doh, stride_dq,
     heads, n_blocks, qk_scale, sm_scale,
     CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
@@ -158,14 +160,14 @@ def backward_dq_kernel(
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
         ds = p * (dp - delta[:, None])
         dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
-    _store(dQ, dq * sm_scale, q0, offs_m, q_len, heads, head, HEAD_DIM)
+    _store(dQ, dq * sm_scale, q0, offs_m, q_len, stride_dq, head, HEAD_DIM)
 
 
 @triton.jit
 def backward_dkdv_kernel(
     Q, K, V, dOut, Lse, Delta, q_starts, k_starts, dK, dV,
     stride_qn, stride_qh, stride_kn, stride_kh, stride_vn, stride_vh,
-    stride_don, stride_doh,
+    stride_don, stride_doh, stride_dk, stride_dv,
     heads, n_blocks, qk_scale, sm_scale,
     CAUSAL: tl.constexpr, HEAD_DIM: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr,
@@ -196,8 +198,8 @@ def backward_dkdv_kernel(
         dpt = tl.dot(v, tl.trans(do), input_precision=PRECISION)
         dst = pt * (dpt - delta[None, :])
         dk += tl.dot(dst.to(q.dtype), q, input_precision=PRECISION)
-    _store(dK, dk * sm_scale, k0, offs_n, k_len, heads, head, HEAD_DIM)
-    _store(dV, dv, k0, offs_n, k_len, heads, head, HEAD_DIM)
+    _store(dK, dk * sm_scale, k0, offs_n, k_len, stride_dk, head, HEAD_DIM)
+    _store(dV, dv, k0, offs_n, k_len, stride_dv, head, HEAD_DIM)
 
 
 # Whether these kernels run under Triton's interpreter (on CPU tensors), as they do when the

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.short_attention import HEAD_DIMS as SHORT_HEAD_DIMS
+from engine.short_attention import head_views
 
 if TYPE_CHECKING:
     from engine.text_encoder import BertEncoder
@@ -133,24 +134,41 @@ def _varlen_causal(causal: bool) -> dict[str, Any]:
 # triton is installed (CUDA builds of PyTorch ship it) and the head width is one the kernels
 # take, else "varlen". Read at each call.
 PACKED_ATTENTION = "auto"
+# Whether the packed attention layers hand packed_attention their projections' rows (so that
+# the Triton kernels write one gradient per projection) or (False) head views of q, k and v
+# (a concatenation of dQ, dK and dV in the backward pass; kept for comparison). Read at each
+# call.
+PACKED_ROWS = True
 _HAS_TRITON = importlib.util.find_spec("triton") is not None
 
 
 def packed_attention(
-    q: Tensor, k: Tensor, v: Tensor, q_seqs: Packed, k_seqs: Packed, causal: bool
+    q: Tensor,
+    k: Tensor | None,
+    v: Tensor | None,
+    q_seqs: Packed,
+    k_seqs: Packed,
+    causal: bool,
+    heads: int | None = None,
 ) -> Tensor:
     """Attention within each packed sequence: (N, H, D) queries against (M, H, D) keys/values,
-    query sequence i against key sequence i. On CUDA one variable-length kernel (no dropout of
-    attention weights: the kernels have none), chosen by ``PACKED_ATTENTION``; elsewhere one
-    sequence at a time."""
+    query sequence i against key sequence i; or, given ``heads``, the projections' rows
+    (:func:`engine.short_attention.head_views`: a self-attention projection's (N, 3 x width)
+    rows with ``k = v = None``, or (N, width) queries and (M, 2 x width) keys and values with
+    ``v = None``), whose gradients the Triton kernels then write as one tensor each. Returns
+    (N, H, D). On CUDA one variable-length kernel (no dropout of attention weights: the kernels
+    have none), chosen by ``PACKED_ATTENTION``; elsewhere one sequence at a time."""
+    heads = q.shape[1] if heads is None else heads
+    q3, k3, v3 = head_views(q, k, v, heads)
     kernel = PACKED_ATTENTION
     if kernel == "auto":
-        short = q.is_cuda and _HAS_TRITON and q.shape[-1] in SHORT_HEAD_DIMS
+        short = q.is_cuda and _HAS_TRITON and q3.shape[-1] in SHORT_HEAD_DIMS
         kernel = "short" if short else "varlen"
     if kernel == "short":
         from engine.short_attention import short_attention
 
-        return short_attention(q, k, v, q_seqs, k_seqs, causal)
+        return short_attention(q, k, v, q_seqs, k_seqs, causal, heads)
+    q, k, v = q3, k3, v3
     if q.is_cuda:
         from torch.nn.attention.varlen import varlen_attn
 
@@ -216,9 +234,12 @@ class SelfAttention(nn.Module):
 
     def packed(self, x: Tensor, seqs: Packed) -> Tensor:
         """``x``: (N, d) rows of the sequences ``seqs`` laid end to end."""
-        n, d = x.shape
-        q, k, v = (t.view(n, self.nhead, d // self.nhead) for t in self.qkv(x).chunk(3, dim=-1))
-        out: Tensor = self.proj(packed_attention(q, k, v, seqs, seqs, self.causal).flatten(1))
+        rows = self.qkv(x)
+        if PACKED_ROWS:
+            y = packed_attention(rows, None, None, seqs, seqs, self.causal, self.nhead)
+        else:
+            y = packed_attention(*head_views(rows, None, None, self.nhead), seqs, seqs, self.causal)
+        out: Tensor = self.proj(y.flatten(1))
         return out
 
     def step(self, x: Tensor, past: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor, Tensor]:
@@ -265,11 +286,11 @@ class CrossAttention(nn.Module):
 
     def packed(self, x: Tensor, memory: Tensor, x_seqs: Packed, memory_seqs: Packed) -> Tensor:
         """(N, d) packed queries attend to their own sequence's rows of (M, d) packed memory."""
-        d = x.shape[1]
-        heads = (self.nhead, d // self.nhead)
-        k, v = (t.view(-1, *heads) for t in self.kv(memory).chunk(2, dim=-1))
-        q = self.q(x).view(-1, *heads)
-        y = packed_attention(q, k, v, x_seqs, memory_seqs, causal=False)
+        q, kv = self.q(x), self.kv(memory)
+        if PACKED_ROWS:
+            y = packed_attention(q, kv, None, x_seqs, memory_seqs, False, self.nhead)
+        else:
+            y = packed_attention(*head_views(q, kv, None, self.nhead), x_seqs, memory_seqs, False)
         out: Tensor = self.proj(y.flatten(1))
         return out
 

@@ -41,9 +41,15 @@ class Blocks:
     stages: int = 2
 
 
-# Block sizes per pass; read at each call, so a benchmark can try others.
-FORWARD = Blocks()
-BACKWARD = Blocks()
+# Block sizes per pass, before they are fitted to short sequences; read at each call, so a
+# benchmark can try others. BACKWARD is the dQ kernel's, and the dK/dV kernel's unless
+# BACKWARD_DKDV is set. Chosen with benchmarks/short_attention_tune.py on an H200, on a real
+# training batch (WGSL of 130 tokens, prompts of 13): against 64 x 64 blocks everywhere, the
+# WGSL self-attention's forward took 0.89 times as long, its dQ kernel 0.94 and its dK/dV
+# kernel 0.85; the cross-attention's and the prompts' blocks are fitted as before.
+FORWARD = Blocks(64, 32)
+BACKWARD = Blocks(64, 32)
+BACKWARD_DKDV: Blocks | None = Blocks(32, 64, stages=1)
 ADAPT_BLOCKS = True
 """Halve a pass's query or key block while it is at least twice the mean sequence length (down
 to 16): a prompt of 20 tokens fills a 32-row block, not a third of a 64-row one. Read at each
@@ -134,31 +140,80 @@ def _launch(
 ) -> None:
     """Runs ``kernel`` on one program per (sequence, head, block of ``block_rows`` rows of the
     ``longest`` sequence). Its arguments: ``inputs`` (the starts of both packings last),
-    ``outputs`` (contiguous), the row and head strides of the (rows, heads, head_dim) inputs,
-    the heads, the blocks per sequence, ``scales`` and the constants of ``blocks`` and
-    ``causal``."""
+    ``outputs``, the row and head strides of the (rows, heads, head_dim) inputs, the row strides
+    of the (rows, heads, head_dim) outputs, the heads, the blocks per sequence, ``scales`` and
+    the constants of ``blocks`` and ``causal``."""
     q, starts = inputs[0], inputs[-1]
     heads = q.shape[1]
     n_blocks = max(1, math.ceil(longest / block_rows))
     strides = [s for t in inputs if t.dim() == 3 for s in (t.stride(0), t.stride(1))]
+    strides += [t.stride(0) for t in outputs if t.dim() == 3]
     kernel[((starts.shape[0] - 1) * heads * n_blocks,)](
         *inputs, *outputs, *strides, heads, n_blocks, *scales, **_launch_args(q, blocks, causal)
     )
 
 
+def head_views(
+    q: Tensor, k: Tensor | None, v: Tensor | None, heads: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(rows, heads, head_dim) queries, keys and values from one of three layouts: ``q``, ``k``,
+    ``v`` already so (``heads`` is then ``q.shape[1]``); one self-attention projection's rows,
+    ``q`` (N, 3 x width) holding queries, keys and values side by side (``k = v = None``); or
+    ``q`` (N, width) and a cross-attention projection's rows ``k`` (M, 2 x width) holding keys
+    and values (``v = None``). Views, no copies."""
+    if k is not None and v is not None:
+        return q, k, v
+    if k is None:
+        if v is not None or q.dim() != 2 or q.shape[1] % (3 * heads):
+            raise ValueError(
+                f"self-attention rows must be (N, 3 x heads x head_dim): {tuple(q.shape)}"
+            )
+        width = q.shape[1] // 3
+        parts = [q[:, i * width : (i + 1) * width] for i in range(3)]
+    else:
+        width = q.shape[1] if q.dim() == 2 else 0
+        if k.dim() != 2 or not width or width % heads or k.shape[1] != 2 * width:
+            raise ValueError(
+                "cross-attention rows must be (N, width) queries and (M, 2 x width) keys and "
+                f"values: {tuple(q.shape)}, {tuple(k.shape)}"
+            )
+        parts = [q, k[:, :width], k[:, width:]]
+    q3, k3, v3 = (t.view(t.shape[0], heads, width // heads) for t in parts)
+    return q3, k3, v3
+
+
+def _prepared(
+    q: Tensor, k: Tensor | None, v: Tensor | None, heads: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`head_views` of the inputs, each with a contiguous last dimension."""
+    k, v = (None if t is None else _rowwise(t) for t in (k, v))
+    return head_views(_rowwise(q), k, v, heads)
+
+
+def _as_layout(
+    tensors: list[Tensor], has_k: bool, has_v: bool
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """One tensor for ``q`` and for each of ``k``, ``v`` that is given, back in their places
+    (None for the others)."""
+    it = iter(tensors)
+    first = next(it)
+    return first, next(it) if has_k else None, next(it) if has_v else None
+
+
 @torch.library.custom_op("tiny_agent_trainer::short_attention_forward", mutates_args=())
 def _forward(
     q: Tensor,
-    k: Tensor,
-    v: Tensor,
+    k: Tensor | None,
+    v: Tensor | None,
     q_starts: Tensor,
     k_starts: Tensor,
     q_longest: int,
     k_longest: int,
     causal: bool,
+    heads: int,
 ) -> tuple[Tensor, Tensor]:
     kernels = _kernels(q.device)
-    q, k, v = _rowwise(q), _rowwise(k), _rowwise(v)
+    q, k, v = _prepared(q, k, v, heads)
     rows, heads, dim = q.shape
     out = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
     lse = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
@@ -172,16 +227,17 @@ def _forward(
 
 # The fake (shape-only) implementations take all of the operators' arguments and read a few.
 @_forward.register_fake
-def _(q: Tensor, *_: object) -> tuple[Tensor, Tensor]:
-    return q.new_empty(q.shape), q.new_empty(q.shape[:2], dtype=torch.float32)
+def _(q: Tensor, k: Tensor | None, v: Tensor | None, *args: Any) -> tuple[Tensor, Tensor]:
+    q3 = head_views(q, k, v, args[-1])[0]
+    return q.new_empty(q3.shape), q.new_empty(q3.shape[:2], dtype=torch.float32)
 
 
 @torch.library.custom_op("tiny_agent_trainer::short_attention_backward", mutates_args=())
 def _backward(
     grad: Tensor,
     q: Tensor,
-    k: Tensor,
-    v: Tensor,
+    k: Tensor | None,
+    v: Tensor | None,
     out: Tensor,
     lse: Tensor,
     q_starts: Tensor,
@@ -189,66 +245,84 @@ def _backward(
     q_longest: int,
     k_longest: int,
     causal: bool,
-) -> tuple[Tensor, Tensor, Tensor]:
+    heads: int,
+) -> list[Tensor]:
+    """The gradients of the given ones of ``q``, ``k``, ``v``, each in its input's layout: for
+    projection rows one tensor the projection's size, dQ, dK and dV written into its columns."""
     kernels = _kernels(q.device)
-    grad, q, k, v = _rowwise(grad), _rowwise(q), _rowwise(k), _rowwise(v)
+    grads = [
+        torch.empty(t.shape, dtype=t.dtype, device=t.device) for t in (q, k, v) if t is not None
+    ]
+    dq, dk, dv = head_views(*_as_layout(grads, k is not None, v is not None), heads)
+    grad, (q, k, v) = _rowwise(grad), _prepared(q, k, v, heads)
     rows, heads, dim = q.shape
-    dq = torch.empty((rows, heads, dim), dtype=q.dtype, device=q.device)
-    dk = torch.empty(k.shape, dtype=k.dtype, device=k.device)
-    dv = torch.empty(v.shape, dtype=v.dtype, device=v.device)
     if not (rows and q_starts.shape[0] > 1):
-        return dq, dk.zero_(), dv.zero_()
+        return [g.zero_() for g in grads]
     delta = torch.empty((rows, heads), dtype=torch.float32, device=q.device)
     sm_scale = dim**-0.5
     scales = [sm_scale * math.log2(math.e), sm_scale]
-    blocks = _fitted(BACKWARD, *_means(q, k, q_starts))
+    means = _means(q, k, q_starts)
+    blocks = _fitted(BACKWARD, *means)
     _launch(
         kernels.backward_dq_kernel,
         [q, k, v, out, grad, lse, q_starts, k_starts], [delta, dq],
         q_longest, blocks.m, scales, blocks, causal,
     )  # fmt: skip
+    blocks = _fitted(BACKWARD_DKDV or BACKWARD, *means)
     _launch(
         kernels.backward_dkdv_kernel,
         [q, k, v, grad, lse, delta, q_starts, k_starts], [dk, dv],
         k_longest, blocks.n, scales, blocks, causal,
     )  # fmt: skip
-    return dq, dk, dv
+    return grads
 
 
 @_backward.register_fake
-def _(grad: Tensor, q: Tensor, k: Tensor, v: Tensor, *_: object) -> tuple[Tensor, Tensor, Tensor]:
-    return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
+def _(grad: Tensor, q: Tensor, k: Tensor | None, v: Tensor | None, *_: object) -> list[Tensor]:
+    return [t.new_empty(t.shape) for t in (q, k, v) if t is not None]
 
 
 def _setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
-    q, k, v, q_starts, k_starts, q_longest, k_longest, causal = inputs
+    q, k, v, q_starts, k_starts, q_longest, k_longest, causal, heads = inputs
     out, lse = output
-    ctx.save_for_backward(q, k, v, out, lse, q_starts, k_starts)
-    ctx.q_longest = q_longest
-    ctx.k_longest = k_longest
-    ctx.causal = causal
+    ctx.layout = (k is not None, v is not None)
+    ctx.save_for_backward(q, *[t for t in (k, v) if t is not None], out, lse, q_starts, k_starts)
+    ctx.args = (q_longest, k_longest, causal, heads)
 
 
 def _autograd_backward(ctx: Any, grad: Tensor, _grad_lse: Tensor | None) -> tuple[Any, ...]:
-    q, k, v, out, lse, q_starts, k_starts = ctx.saved_tensors
-    dq, dk, dv = _backward(
-        grad, q, k, v, out, lse, q_starts, k_starts, ctx.q_longest, ctx.k_longest, ctx.causal
-    )
-    return dq, dk, dv, None, None, None, None, None
+    *given, out, lse, q_starts, k_starts = ctx.saved_tensors
+    q, k, v = _as_layout(given, *ctx.layout)
+    grads = _backward(grad, q, k, v, out, lse, q_starts, k_starts, *ctx.args)
+    return *_as_layout(grads, k is not None, v is not None), None, None, None, None, None, None
 
 
 _forward.register_autograd(_autograd_backward, setup_context=_setup_context)
 
 
 def short_attention(
-    q: Tensor, k: Tensor, v: Tensor, q_seqs: Packed, k_seqs: Packed, causal: bool
+    q: Tensor,
+    k: Tensor | None,
+    v: Tensor | None,
+    q_seqs: Packed,
+    k_seqs: Packed,
+    causal: bool,
+    heads: int | None = None,
 ) -> Tensor:
     """Attention within each packed sequence: (N, H, D) queries against (M, H, D) keys and
     values, query sequence ``i`` of ``q_seqs`` against key sequence ``i`` of ``k_seqs``;
     ``causal``: query ``i`` sees keys ``j <= i`` (self-attention). bf16, fp16 or fp32 with a head
-    dimension of 16, 32, 64 or 128; every sequence has at least one key."""
-    _check(q, k, v)
+    dimension of 16, 32, 64 or 128; every sequence has at least one key. Returns (N, H, D).
+
+    With ``heads``, the inputs may instead be the projections' rows (:func:`head_views`): then
+    each projection's gradient comes back as one tensor, with no concatenation of dQ, dK, dV."""
+    if heads is None:
+        if q.dim() != 3:
+            raise ValueError("short_attention on projection rows needs the number of heads")
+        heads = q.shape[1]
+    q3, k3, v3 = head_views(q, k, v, heads)
+    _check(q3, k3, v3)
     out: Tensor = _forward(
-        q, k, v, q_seqs.starts, k_seqs.starts, q_seqs.longest, k_seqs.longest, causal
+        q, k, v, q_seqs.starts, k_seqs.starts, q_seqs.longest, k_seqs.longest, causal, q3.shape[1]
     )[0]
     return out

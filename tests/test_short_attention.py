@@ -41,8 +41,9 @@ def interpreted_kernels() -> Iterator[None]:
 
 @pytest.fixture
 def blocks() -> Iterator[None]:
+    chosen = sa.FORWARD, sa.BACKWARD, sa.BACKWARD_DKDV
     yield
-    sa.FORWARD, sa.BACKWARD = sa.Blocks(), sa.Blocks()
+    sa.FORWARD, sa.BACKWARD, sa.BACKWARD_DKDV = chosen
     sa.ADAPT_BLOCKS = True
 
 
@@ -93,20 +94,22 @@ def test_cross_attention_matches_the_reference(q_lens: list[int], k_lens: list[i
 
 
 @pytest.mark.parametrize(
-    ("forward", "backward", "dim"),
+    ("forward", "backward", "dkdv", "dim"),
     [
-        ((16, 32), (32, 16), 32),
-        ((32, 16), (16, 32), 16),
-        ((128, 32), (16, 64), 64),
-        ((64, 64), (64, 32), 64),
+        ((16, 32), (32, 16), None, 32),
+        ((32, 16), (16, 32), (32, 16), 16),
+        ((128, 32), (16, 64), None, 64),
+        ((64, 64), (64, 32), (32, 64), 64),
     ],
 )
 @pytest.mark.usefixtures("blocks")
 def test_other_block_sizes_and_head_dims(
-    forward: tuple[int, int], backward: tuple[int, int], dim: int
+    forward: tuple[int, int], backward: tuple[int, int], dkdv: tuple[int, int] | None, dim: int
 ) -> None:
-    """Query and key blocks of different sizes in either pass."""
+    """Query and key blocks of different sizes in each pass (the dK/dV kernel's as the dQ
+    kernel's, or its own)."""
     sa.FORWARD, sa.BACKWARD = sa.Blocks(*forward), sa.Blocks(*backward)
+    sa.BACKWARD_DKDV = None if dkdv is None else sa.Blocks(*dkdv, stages=1)
     sa.ADAPT_BLOCKS = False  # exactly these sizes
     compare([33, 1, 70, 16], [33, 1, 70, 16], causal=True, dim=dim)
     compare([33, 1, 70, 16], [5, 40, 1, 17], causal=False, dim=dim)
@@ -132,7 +135,11 @@ def test_block_sizes_must_be_powers_of_two() -> None:
     q, k, v, _ = qkv([5], [5], 2, 32)
     seqs = Packed.of([5])
     odd, usual = sa.Blocks(m=48, n=64), sa.Blocks()
-    for sa.FORWARD, sa.BACKWARD in [(odd, usual), (usual, odd)]:
+    for sa.FORWARD, sa.BACKWARD, sa.BACKWARD_DKDV in [
+        (odd, usual, None),
+        (usual, odd, None),
+        (usual, usual, odd),
+    ]:
         with pytest.raises(ValueError, match="powers of two"):
             out = sa.short_attention(q, k, v, seqs, seqs, True)
             torch.autograd.grad(out, (q, k, v), torch.ones_like(out))
@@ -167,6 +174,70 @@ def test_strided_inputs_as_the_model_passes_them() -> None:
     (got,) = torch.autograd.grad(sa.short_attention(q, k, v, seqs, seqs, True), x, grad)
     (want,) = torch.autograd.grad(packed_attention(q, k, v, seqs, seqs, True), x, grad)
     assert (got - want).abs().max().item() < TOLERANCE
+
+
+def rows_and_reference(
+    q_lens: list[int], k_lens: list[int], self_attention: bool
+) -> tuple[list[Tensor], tuple[Tensor, Tensor | None, None], Tensor]:
+    """Projection rows as the model passes them (2 heads of 64): one self-attention projection
+    (N, 384), or (N, 128) queries and (M, 256) keys and values; the head views of the same
+    tensors for the reference; and an output gradient."""
+    g = torch.Generator().manual_seed(11 + sum(q_lens))
+    n, m = sum(q_lens), sum(k_lens)
+    if self_attention:
+        rows = [torch.randn(n, 384, generator=g, requires_grad=True)]
+    else:
+        rows = [torch.randn(r, w, generator=g, requires_grad=True) for r, w in [(n, 128), (m, 256)]]
+    layout = (rows[0], rows[1] if len(rows) > 1 else None, None)
+    return rows, layout, torch.randn(n, 2, 64, generator=g)
+
+
+@pytest.mark.parametrize("self_attention", [True, False])
+def test_projection_rows_give_one_gradient_each(self_attention: bool) -> None:
+    """Given the projections' rows, the kernels read the heads in place and write dQ, dK and dV
+    into one gradient per projection: the same values as attention on the head views."""
+    q_lens, k_lens = [9, 70, 1, 33], ([9, 70, 1, 33] if self_attention else [4, 1, 30, 12])
+    rows, layout, grad = rows_and_reference(q_lens, k_lens, self_attention)
+    q_seqs, k_seqs = Packed.of(q_lens), Packed.of(k_lens)
+    out = sa.short_attention(*layout, q_seqs, k_seqs, self_attention, heads=2)
+    got = [out, *torch.autograd.grad(out, rows, grad)]
+    q, k, v = sa.head_views(*layout, heads=2)
+    ref = packed_attention(q, k, v, q_seqs, k_seqs, self_attention)
+    want = [ref, *torch.autograd.grad(ref, rows, grad)]
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == b.shape
+        assert (a - b).abs().max().item() < TOLERANCE
+
+
+def test_no_concatenation_of_gradients_in_a_compiled_backward() -> None:
+    """The model's packed self-attention, compiled: the backward graph hands the kernels' one
+    gradient to the projection as it is (with separate dQ, dK, dV it concatenated them, a copy
+    of every projection row)."""
+    backward_ops: list[str] = []
+
+    def keep_backward(gm: torch.fx.GraphModule, _: list[Tensor]) -> object:
+        backward_ops.extend(str(n.target) for n in gm.graph.nodes if n.op == "call_function")
+        return make_boxed_func(gm.forward)
+
+    from functorch.compile import make_boxed_func
+    from torch._dynamo.backends.common import aot_autograd
+
+    backend = aot_autograd(
+        fw_compiler=lambda gm, _: make_boxed_func(gm.forward), bw_compiler=keep_backward
+    )
+    cfg = ModelConfig(
+        src_vocab_size=10, tgt_vocab_size=10, d_model=128, nhead=2, num_layers=1,
+        dim_feedforward=64, dropout=0.0, max_seq_len=128,
+    )  # fmt: skip
+    attention = engine_model.SelfAttention(cfg, causal=True)
+    compiled = torch.compile(attention.packed, fullgraph=True, backend=backend)
+    lengths = [5, 40, 17]
+    x = torch.randn(sum(lengths), 128, requires_grad=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_model, "PACKED_ATTENTION", "short")
+        compiled(x, Packed.of(lengths)).sum().backward()  # type: ignore[no-untyped-call]
+    assert any("short_attention_backward" in op for op in backward_ops), backward_ops
+    assert not any("cat" in op or "stack" in op for op in backward_ops), backward_ops
 
 
 def test_one_operator_in_a_compiled_graph() -> None:
