@@ -35,14 +35,12 @@ to end with no padding, as ``[training] pack`` does; ``--attn`` picks the packed
 by default as the trainer does: engine/short_attention.py's on CUDA with triton;
 ``--fixed-blocks`` keeps that kernel's 64-row blocks for short sequences too; ``--head-views``
 passes it q/k/v head views, whose gradients the backward pass concatenates, instead of the
-projections' rows; ``--attn-blocks`` sets its blocks per kernel). Prototypes
-of trainer changes, measured here only: ``--pad-vocab`` (the output head rounded up to a
-multiple of N rows),
-``--compile-loss`` (forward and cross-entropy compiled as one graph, padded or packed),
-``--dropout`` (the model's dropout instead of the config's), ``--no-cudnn-sdp`` and ``--sdpa``
-(eager steps with one attention backend). ``--bf16-residual`` keeps the residual stream in bf16
-under autocast, as ``[training] bf16_residual`` does. ``--profile FILE`` writes a
-torch.profiler table of one step.
+projections' rows; ``--attn-blocks`` sets its blocks per kernel). Prototypes of trainer
+changes, measured here only: ``--pad-vocab`` (the output head rounded up to a multiple of N
+rows), ``--dropout`` (the model's dropout instead of the config's), ``--no-cudnn-sdp`` and
+``--sdpa`` (eager steps with one attention backend). ``--bf16-residual`` keeps the residual
+stream in bf16 under autocast, as ``[training] bf16_residual`` does. ``--profile FILE`` writes
+a torch.profiler table of one step.
 ``benchmarks/train_mfu_sweep.py`` runs many such settings in one process.
 """
 
@@ -73,7 +71,7 @@ sys.path.insert(0, str(ROOT))
 import engine.model  # noqa: E402
 from engine import short_attention  # noqa: E402
 from engine.model import ModelConfig, Packed, Seq2SeqTransformer  # noqa: E402
-from engine.trainer import PackedForward, make_optimizer, training_step  # noqa: E402
+from engine.trainer import PackedForward, WithLoss, make_optimizer, training_step  # noqa: E402
 
 H100_BF16_DENSE_TFLOPS = 989.0
 Blocks = short_attention.Blocks
@@ -292,7 +290,6 @@ class StepOptions:
 
     compile_mode: str | None = None  # None: eager; else a torch.compile mode
     dynamic: bool | None = None  # torch.compile's dynamic (None: automatic)
-    compile_loss: bool = False  # prototype: forward + cross-entropy compiled as one graph
     pad_vocab: int = 1  # prototype: the model's WGSL vocabulary rounded up to a multiple
     no_cudnn_sdp: bool = False  # keep SDPA off its cuDNN backend
     bf16: bool = True
@@ -304,21 +301,6 @@ class StepOptions:
     head_views: bool = False  # packed attention on q/k/v head views, not the projections' rows
     attn_blocks: str = ""  # short_attention's blocks per pass (parse_blocks); "": its defaults
     bf16_residual: bool = False  # the residual stream in bf16 under autocast
-
-
-def _loss_fn(model: torch.nn.Module, pad_id: int) -> Any:
-    """Prototype of a trainer change: forward and the masked cross-entropy as one function, so
-    that torch.compile fuses the float upcast and the loss into the graph. ``model(*inputs)``
-    is the padded model or the packed one (:class:`engine.trainer.PackedForward`)."""
-
-    def fn(tgt_out: torch.Tensor, *inputs: Any) -> Any:
-        with torch.autocast(tgt_out.device.type, dtype=torch.bfloat16):
-            logits = model(*inputs)
-        return torch.nn.functional.cross_entropy(
-            logits.float().reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=pad_id
-        )
-
-    return fn
 
 
 def time_steps(
@@ -353,7 +335,6 @@ def time_steps(
         cfg = replace(cfg, dropout=opts.dropout)
     model = Seq2SeqTransformer(cfg, torch.bfloat16 if opts.bf16_residual else None).to(device)
     optimizer = make_optimizer(model, "adamw", 3e-4, 0.01, fused=device.type == "cuda")
-    train_model: torch.nn.Module = model
     compile_kwargs: dict[str, Any] = {}
     if opts.compile_mode is not None:
         compile_kwargs = {"dynamic": opts.dynamic}
@@ -364,12 +345,18 @@ def time_steps(
         # parameters are graph inputs), so the compile costs about one block per stack.
         for block in [*model.encoder, *model.decoder]:
             block.compile(**compile_kwargs)
-    elif opts.compile_mode is not None and not opts.compile_loss:
-        train_model = torch.compile(model, **compile_kwargs)  # type: ignore[assignment]
+    # The trainer's step: forward and loss as one module (engine.trainer.WithLoss), padded or
+    # packed, compiled as a whole unless its blocks are (regional).
+    padded_step: torch.nn.Module = WithLoss(model, 0, 0.0, opts.bf16)
+    packed_step: torch.nn.Module = WithLoss(PackedForward(model), 0, 0.0, opts.bf16)
+    if opts.compile_mode is not None and not opts.regional:
+        padded_step = torch.compile(padded_step, **compile_kwargs)  # type: ignore[assignment]
+        packed_step = torch.compile(packed_step, **compile_kwargs)  # type: ignore[assignment]
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
 
-        train_model = DistributedDataParallel(train_model, device_ids=[device.index])
+        padded_step = DistributedDataParallel(padded_step, device_ids=[device.index])
+        packed_step = DistributedDataParallel(packed_step, device_ids=[device.index])
     batches = [b.to(device) for b in work.batches]
     # As the trainer does: a frozen pretrained prompt encoder runs once per prompt before
     # training (untimed here), not in every step.
@@ -378,63 +365,19 @@ def time_steps(
         states_of = {id(b): model.pretrained_states(b.src) for b in batches}
     cudagraphs = opts.compile_mode == "reduce-overhead"
 
-    def autocast() -> contextlib.AbstractContextManager[Any]:
-        if opts.bf16:
-            return torch.autocast(device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
-    packed_model: torch.nn.Module = PackedForward(model)
-    loss_fn = _loss_fn(train_model, 0)
-    packed_loss_fn = _loss_fn(packed_model, 0)
-    if opts.compile_loss and opts.compile_mode is not None:
-        loss_fn = torch.compile(loss_fn, **compile_kwargs)
-        packed_loss_fn = torch.compile(packed_loss_fn, **compile_kwargs)
-    elif opts.compile_mode is not None:
-        packed_model = torch.compile(packed_model, **compile_kwargs)  # type: ignore[assignment]
-
     def step(batch: Batch) -> torch.Tensor:
+        if cudagraphs:
+            torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
+        inputs: tuple[Any, ...]
         if batch.packed is not None:
             src_seqs, tgt_seqs = batch.packed
             inputs = (batch.src, src_seqs, batch.tgt_in, tgt_seqs)
-            if opts.compile_loss:
-                return _loss_step(packed_loss_fn, inputs, batch)
-            return _trainer_step(packed_model, inputs, batch)
-        with sdpa_backend(opts.sdpa):
-            return _step(batch)
-
-    def _loss_step(fn: Any, inputs: tuple[Any, ...], batch: Batch) -> torch.Tensor:
-        """training_step with the loss inside the (compiled) function ``fn``."""
-        loss = fn(batch.tgt_out, *inputs)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        out: torch.Tensor = loss.detach()
-        return out
-
-    def _trainer_step(
-        module: torch.nn.Module, inputs: tuple[Any, ...], batch: Batch
-    ) -> torch.Tensor:
-        return training_step(
-            module,
-            optimizer,
-            inputs,
-            batch.tgt_out,
-            pad_id=0,
-            label_smoothing=0.0,
-            clip=1.0,
-            autocast=autocast,
-        )
-
-    def _step(batch: Batch) -> torch.Tensor:
-        if cudagraphs:
-            torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
-        inputs: tuple[Any, ...] = (batch.src, batch.tgt_in, batch.src_padded)
+            return training_step(packed_step, optimizer, inputs, batch.tgt_out, clip=1.0)
+        inputs = (batch.src, batch.tgt_in, batch.src_padded)
         if id(batch) in states_of:
             inputs += (states_of[id(batch)],)
-        if opts.compile_loss:
-            return _loss_step(loss_fn, inputs, batch)
-        return _trainer_step(train_model, inputs, batch)
+        with sdpa_backend(opts.sdpa):
+            return training_step(padded_step, optimizer, inputs, batch.tgt_out, clip=1.0)
 
     def sync() -> None:
         if device.type == "cuda":
@@ -579,7 +522,6 @@ def step_options(args: argparse.Namespace, compiled: bool) -> StepOptions:
     return StepOptions(
         compile_mode=args.compile_mode if compiled else None,
         dynamic={"auto": None, "true": True, "false": False}[args.dynamic],
-        compile_loss=args.compile_loss,
         pad_vocab=args.pad_vocab,
         no_cudnn_sdp=args.no_cudnn_sdp,
         dropout=args.dropout,
@@ -708,7 +650,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compile-mode", choices=COMPILE_MODES, default="default")
     parser.add_argument("--dynamic", choices=["auto", "true", "false"], default="auto")
     parser.add_argument(
-        "--compile-loss", action="store_true", help="prototype: compile forward + loss together"
+        "--compile-loss",
+        action="store_true",
+        help="no effect: the trainer's step now compiles forward and loss together",
     )
     parser.add_argument(
         "--pad-vocab", type=int, default=1, help="prototype: WGSL head rows to a multiple of N"

@@ -386,37 +386,52 @@ class PackedForward(nn.Module):
         return self.model.forward_packed(src, src_seqs, tgt_in, tgt_seqs)
 
 
+class WithLoss(nn.Module):
+    """``model(*inputs)`` (under bf16 autocast when ``bf16``) and its token cross-entropy (pads
+    ignored) as one module: ``forward(tgt_out, *inputs)`` returns the loss. Compiled, the loss's
+    float upcast, log-softmax and reduction join the model's graph instead of running as
+    separate passes over the logits; DistributedDataParallel wraps both."""
+
+    def __init__(self, model: nn.Module, pad_id: int, label_smoothing: float, bf16: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.pad_id = pad_id
+        self.label_smoothing = label_smoothing
+        self.bf16 = bf16
+
+    def forward(self, tgt_out: Tensor, *inputs: Any) -> Tensor:
+        with torch.autocast(tgt_out.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.model(*inputs)
+        return F.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]),
+            tgt_out.reshape(-1),
+            ignore_index=self.pad_id,
+            label_smoothing=self.label_smoothing,
+        )
+
+
 def training_step(
-    model: nn.Module,
+    with_loss: nn.Module,
     optimizer: torch.optim.Optimizer,
     inputs: Sequence[Any],
     tgt_out: Tensor,
     *,
-    pad_id: int,
-    label_smoothing: float,
     clip: float,
-    autocast: Callable[[], contextlib.AbstractContextManager[Any]],
 ) -> Tensor:
-    """Forward ``model(*inputs)``, token cross-entropy (pads ignored), backward, clip, optimizer
-    step.
+    """Forward and loss (``with_loss(tgt_out, *inputs)``, a :class:`WithLoss`, possibly
+    compiled or DDP-wrapped), backward, clip, optimizer step.
 
     ``inputs``: ``(src, tgt_in, src_padded)`` for padded batches, with the batch's cached
     frozen-encoder output (:func:`prompt_state_cache`) appended where there is one; or
-    :func:`collate_packed`'s ``(src, src_seqs, tgt_in, tgt_seqs)`` for a :class:`PackedForward`.
-    Returns the loss as a detached device tensor (reading it is the caller's choice of sync).
+    :func:`collate_packed`'s ``(src, src_seqs, tgt_in, tgt_seqs)`` around a
+    :class:`PackedForward`. Returns the loss as a detached device tensor (reading it is the
+    caller's choice of sync).
     """
-    with autocast():
-        logits = model(*inputs)
-    loss = F.cross_entropy(
-        logits.float().reshape(-1, logits.shape[-1]),
-        tgt_out.reshape(-1),
-        ignore_index=pad_id,
-        label_smoothing=label_smoothing,
-    )
+    loss: Tensor = with_loss(tgt_out, *inputs)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()  # type: ignore[no-untyped-call]
     if clip > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        torch.nn.utils.clip_grad_norm_(with_loss.parameters(), clip)
     optimizer.step()
     return loss.detach()
 
@@ -1042,7 +1057,12 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 options.config_path,
                 rt.device.type,
             )
-    train_model: nn.Module = PackedForward(model) if pack else model
+    train_model: nn.Module = WithLoss(
+        PackedForward(model) if pack else model,
+        tgt_tok.pad_id,
+        float(getattr(tcfg, "label_smoothing", 0.0)),
+        bf16=use_cuda,
+    )
     if getattr(tcfg, "compile", False):
         # Batches differ in shape from step to step: one graph with symbolic sizes, compiled
         # once, rather than a specialised graph and then a recompile.
@@ -1114,7 +1134,6 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
         stop.resumable = last_dir
 
     pad_src, pad_tgt = src_tok.pad_id, tgt_tok.pad_id
-    label_smoothing = float(getattr(tcfg, "label_smoothing", 0.0))
     clip = float(tcfg.gradient_clip_norm or 0.0)
     warmup = int(tcfg.warmup_steps)
     min_ratio = float(tcfg.min_lr_ratio)
@@ -1207,16 +1226,7 @@ def _train(options: TrainOptions, progress: Progress | None, stop: StopFlag) -> 
                 if train_states is not None:
                     states = collate_states(train_states, idx)
                     inputs += (states.to(rt.device, non_blocking=True),)
-            loss = training_step(
-                train_model,
-                optimizer,
-                inputs,
-                tgt_out,
-                pad_id=pad_tgt,
-                label_smoothing=label_smoothing,
-                clip=clip,
-                autocast=autocast,
-            )
+            loss = training_step(train_model, optimizer, inputs, tgt_out, clip=clip)
             tokens = sum(len(train_pairs[i].tgt) - 1 for i in idx)
             if sync_each_step:
                 step_losses.append(float(loss))
