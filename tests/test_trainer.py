@@ -242,3 +242,19 @@ def test_bf16_residual_on_cpu_warns_and_trains_as_without(
         runs[flag] = train(options(config, root / "out"))
     assert runs[True].step_losses == runs[False].step_losses
     assert "bf16_residual = true has no effect on cpu" in caplog.text
+
+
+def test_compiled_training_step_gives_the_eager_losses(tmp_path: Path) -> None:
+    """``compile = true`` compiles the model and its loss as one module (padded batches here,
+    packed ones on GPUs): the same losses as the eager run, to float32 rounding."""
+    runs = {}
+    for compiled in (False, True):
+        root = tmp_path / f"compile-{compiled}"
+        root.mkdir()
+        config = tiny_project.write_project(
+            root, epochs=1, model={"dropout": 0.0}, training={"compile": compiled}
+        )
+        runs[compiled] = train(options(config, root / "out"))
+    eager, compiled_run = runs[False], runs[True]
+    assert len(compiled_run.step_losses) == len(eager.step_losses) > 2
+    assert compiled_run.step_losses == pytest.approx(eager.step_losses, rel=1e-4)
