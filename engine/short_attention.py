@@ -6,7 +6,10 @@ kernels written for sequences of tens to a few hundred rows: one program per (se
 block of rows), a block's keys and values loaded whole when the sequence fits in one block, no
 padding anywhere. The forward pass saves each row's log-sum-exp. The backward pass recomputes
 the attention weights: dQ (and Delta = rowsum(dO * O)) in one kernel, dK and dV in a second.
-Sequences longer than a block are walked a block at a time, up to any length.
+Sequences longer than a block are walked a block at a time, up to any length. Queries, keys and
+values may be given as the attention layers' projection rows (:func:`head_views`): the kernels
+read the heads in place and write dQ, dK and dV into one gradient per projection, so the
+backward pass does not concatenate them.
 
 It is one opaque operator to ``torch.compile`` (``torch.library.custom_op``): no graph break.
 Triton is imported the first time the kernels run, so this module imports anywhere; the
