@@ -61,6 +61,21 @@ def matmul_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, causa
     return torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
 
 
+def cuda_ms(fn: Callable[[], object], iters: int, warmup: int = 3) -> float:
+    """Milliseconds per call of ``fn`` on the GPU (CUDA events), after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+    end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+    start.record()
+    for _ in range(iters):
+        fn()
+    end.record()
+    torch.cuda.synchronize()
+    return float(start.elapsed_time(end)) / iters
+
+
 def time_ms(
     fn: Attention, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, causal: bool, iters: int
 ) -> float:
@@ -70,17 +85,7 @@ def time_ms(
         out = fn(q, k, v, mask, causal)
         out.backward(grad)  # type: ignore[no-untyped-call]
 
-    for _ in range(3):
-        once()
-    torch.cuda.synchronize()
-    start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
-    end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
-    start.record()
-    for _ in range(iters):
-        once()
-    end.record()
-    torch.cuda.synchronize()
-    return float(start.elapsed_time(end)) / iters
+    return cuda_ms(once, iters)
 
 
 def packed_way(kernel: str, q_seqs: Packed, k_seqs: Packed) -> Attention:

@@ -65,21 +65,13 @@ def median_batch(config: Path) -> tuple[list[int], list[int]]:
 
 
 def time_ms(fn: Callable[[], object], iters: int = 20) -> float:
-    for _ in range(2):
-        fn()
     if not torch.cuda.is_available():  # a logic check under Triton's interpreter
         t0 = time.perf_counter()
         fn()
         return (time.perf_counter() - t0) * 1e3
-    torch.cuda.synchronize()
-    start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
-    end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
-    start.record()
-    for _ in range(iters):
-        fn()
-    end.record()
-    torch.cuda.synchronize()
-    return float(start.elapsed_time(end)) / iters
+    from attention_bench import cuda_ms
+
+    return cuda_ms(fn, iters, warmup=2)
 
 
 Layout = tuple[Tensor, Tensor | None, Tensor | None]
